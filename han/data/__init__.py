@@ -1,0 +1,1 @@
+"""Data: sources, tokenising, vocabulary, encoding and the tf.data pipeline."""
