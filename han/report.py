@@ -1,0 +1,348 @@
+"""Attention visualisation: self-contained HTML reports and Markdown for TensorBoard.
+
+Follows Figures 5 and 6 of Yang et al. (2016): sentences are tinted by sentence attention α_s and
+words by sqrt(α_s)·α_w, so that words inside unimportant sentences fade. Flat (single-level)
+models shade words by α_w alone. Pure Python: callers convert tensors to lists first.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import random
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DocumentAttention",
+    "attention_markdown",
+    "render_report",
+    "select_documents",
+    "word_shading",
+    "write_report",
+]
+
+WORD_RGB = "234, 88, 12"  # orange: words
+SENT_RGB = "37, 99, 235"  # blue: sentences
+
+
+@dataclass
+class DocumentAttention:
+    """One document's words, attention weights and prediction."""
+
+    id: str
+    sentences: list[list[str]]
+    word_attention: list[list[float]]
+    sentence_attention: list[float] | None
+    predicted: str
+    probabilities: dict[str, float]
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        # A shape mismatch would silently shade the wrong words, so fail where the data is built.
+        if len(self.word_attention) != len(self.sentences):
+            raise ValueError(
+                f"{self.id!r}: word_attention has {len(self.word_attention)} rows "
+                f"for {len(self.sentences)} sentences"
+            )
+        for i, (words, att) in enumerate(zip(self.sentences, self.word_attention, strict=True)):
+            if len(words) != len(att):
+                raise ValueError(
+                    f"{self.id!r}: sentence {i} has {len(words)} words "
+                    f"but {len(att)} attention weights"
+                )
+        if self.sentence_attention is not None and len(self.sentence_attention) != len(
+            self.sentences
+        ):
+            raise ValueError(
+                f"{self.id!r}: sentence_attention has {len(self.sentence_attention)} "
+                f"values for {len(self.sentences)} sentences"
+            )
+
+    @property
+    def hierarchical(self) -> bool:
+        return self.sentence_attention is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict of built-in types (numpy scalars become floats)."""
+        return {
+            "id": str(self.id),
+            "sentences": [[str(w) for w in s] for s in self.sentences],
+            "word_attention": [[float(a) for a in s] for s in self.word_attention],
+            "sentence_attention": None
+            if self.sentence_attention is None
+            else [float(a) for a in self.sentence_attention],
+            "predicted": str(self.predicted),
+            "probabilities": {str(k): float(v) for k, v in self.probabilities.items()},
+            "label": None if self.label is None else str(self.label),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentAttention:
+        """Inverse of `to_json`, e.g. to render the prediction CLI's output later."""
+        return cls(
+            id=data["id"],
+            sentences=data["sentences"],
+            word_attention=data["word_attention"],
+            sentence_attention=data.get("sentence_attention"),
+            predicted=data["predicted"],
+            probabilities=data["probabilities"],
+            label=data.get("label"),
+        )
+
+
+def _clean(x: float) -> float:
+    """Attention as a finite non-negative float (NaN/inf would poison the per-document max)."""
+    x = float(x)
+    return x if math.isfinite(x) and x > 0 else 0.0
+
+
+def word_shading(doc: DocumentAttention) -> list[list[float]]:
+    """Per-word opacity in [0, 1]: sqrt(α_s)·α_w (flat: α_w), divided by the document's maximum."""
+    if doc.sentence_attention is None:
+        scale = [1.0] * len(doc.sentences)
+    else:
+        scale = [math.sqrt(_clean(a)) for a in doc.sentence_attention]
+    raw = [[s * _clean(a) for a in row] for s, row in zip(scale, doc.word_attention, strict=True)]
+    top = max((w for row in raw for w in row), default=0.0)
+    if top <= 0:
+        return [[0.0] * len(row) for row in raw]
+    return [[w / top for w in row] for row in raw]
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# Tokenised text has spaces before punctuation and clitics; gluing them back reads naturally.
+_GLUE = re.compile(r"^(?:[.,;:!?%)\]}]+|'s|'re|'ve|'ll|'d|'m|n't)$", re.IGNORECASE)
+
+_CSS = f"""
+* {{ box-sizing: border-box; }}
+body {{ margin: 0; background: #f4f5f7; color: #1f2328;
+  font: 16px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }}
+main {{ max-width: 980px; margin: 0 auto; padding: 2rem 1.25rem 4rem; }}
+h1 {{ font-size: 1.6rem; margin: 0 0 .25rem; }}
+.subtitle {{ color: #57606a; margin: 0 0 .25rem; }}
+.summary {{ color: #57606a; font-size: .9rem; margin: 0 0 1.25rem; }}
+.legend {{ display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; align-items: center; font-size: .85rem;
+  color: #57606a; background: #fff; border: 1px solid #d8dee4; border-radius: 8px;
+  padding: .6rem .9rem; margin-bottom: 1.5rem; }}
+.ramp {{ display: inline-block; width: 90px; height: 12px; border-radius: 3px;
+  vertical-align: middle; margin: 0 .35rem; }}
+.ramp.words {{ background: linear-gradient(to right, rgba({WORD_RGB}, 0), rgb({WORD_RGB})); }}
+.ramp.sents {{ background: linear-gradient(to right, rgba({SENT_RGB}, 0), rgb({SENT_RGB})); }}
+.doc {{ background: #fff; border: 1px solid #d8dee4; border-radius: 10px; margin-bottom: 1.5rem;
+  overflow: hidden; box-shadow: 0 1px 2px rgba(0, 0, 0, .04); }}
+.doc.correct {{ border-top: 4px solid #1a7f37; }}
+.doc.wrong {{ border-top: 4px solid #cf222e; }}
+.head {{ display: flex; flex-wrap: wrap; justify-content: space-between; gap: 1rem;
+  padding: .9rem 1.1rem; border-bottom: 1px solid #eaeef2; background: #fafbfc; }}
+.meta {{ font-size: .92rem; }}
+.docid {{ font: 600 1rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  word-break: break-all; }}
+.badge {{ display: inline-block; padding: 0 .5rem; border-radius: 999px; font-size: .85rem;
+  background: #eaeef2; margin-right: .4rem; }}
+.badge.ok {{ background: #dafbe1; color: #1a7f37; }}
+.badge.bad {{ background: #ffebe9; color: #cf222e; }}
+table.probs {{ border-collapse: collapse; font-size: .82rem; min-width: 240px; }}
+table.probs td {{ padding: 1px 4px; }}
+table.probs td.cls {{ text-align: right; max-width: 12rem; overflow-wrap: anywhere; }}
+table.probs tr.pred td.cls {{ font-weight: 600; }}
+.pbar {{ width: 120px; height: 9px; background: #eaeef2; border-radius: 3px; overflow: hidden; }}
+.pbar div {{ height: 100%; background: #8c959f; }}
+tr.pred .pbar div {{ background: rgb({WORD_RGB}); }}
+.body {{ padding: .5rem .6rem .8rem; }}
+.sent {{ display: grid; grid-template-columns: 4.6rem 1fr; gap: .75rem; align-items: start;
+  padding: .3rem .5rem; border-left: 6px solid transparent; border-radius: 3px; }}
+.sent.flat {{ grid-template-columns: 1fr; border-left: 0; }}
+.satt {{ font: .78rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
+  color: #57606a; padding-top: .35rem; }}
+.sbar {{ height: 5px; background: #eaeef2; border-radius: 2px; margin-top: 3px; }}
+.sbar div {{ height: 100%; background: rgb({SENT_RGB}); border-radius: 2px; }}
+.words {{ line-height: 1.9; overflow-wrap: anywhere; }}
+.w {{ padding: 1px 1px; border-radius: 3px; }}
+.empty {{ color: #8c959f; font-style: italic; }}
+"""
+
+
+def _legend(hierarchical: bool, flat: bool) -> str:
+    parts = []
+    if hierarchical:
+        parts.append(
+            '<span>Sentences: 0<span class="ramp sents"></span>max α<sub>s</sub> '
+            "(left bar and value: sentence attention)</span>"
+        )
+        parts.append(
+            '<span>Words (hierarchical): 0<span class="ramp words"></span>'
+            "max √α<sub>s</sub>·α<sub>w</sub> per document</span>"
+        )
+    if flat:
+        parts.append(
+            '<span>Words (flat): 0<span class="ramp words"></span>'
+            "max α<sub>w</sub> per document</span>"
+        )
+    parts.append("<span>Hover a word for its raw weights.</span>")
+    return f'<div class="legend">{"".join(parts)}</div>'
+
+
+def _probabilities(doc: DocumentAttention) -> str:
+    rows = []
+    for cls, p in sorted(doc.probabilities.items(), key=lambda kv: (-float(kv[1]), str(kv[0]))):
+        p = float(p)
+        pct = min(max(p, 0.0), 1.0) * 100
+        pred = ' class="pred"' if str(cls) == str(doc.predicted) else ""
+        rows.append(
+            f'<tr{pred}><td class="cls">{_esc(cls)}</td>'
+            f'<td><div class="pbar"><div style="width:{pct:.1f}%"></div></div></td>'
+            f"<td>{p:.3f}</td></tr>"
+        )
+    return f'<table class="probs">{"".join(rows)}</table>'
+
+
+def _words(words: list[str], att: list[float], shade: list[float], scale: float | None) -> str:
+    """Word spans; `scale` is sqrt(α_s) for hierarchical models, None for flat ones."""
+    if not words:
+        return '<span class="empty">(no words)</span>'
+    out = []
+    for i, (word, a, o) in enumerate(zip(words, att, shade, strict=True)):
+        sep = "" if i == 0 or _GLUE.match(str(word)) else " "
+        tip = f"α_w {_clean(a):.4f}"
+        if scale is not None:
+            tip += f" · √α_s·α_w {scale * _clean(a):.4f}"
+        out.append(
+            f'{sep}<span class="w" style="background-color:rgba({WORD_RGB},{o:.3f})" '
+            f'title="{tip}">{_esc(word)}</span>'
+        )
+    return "".join(out)
+
+
+def _document(doc: DocumentAttention) -> str:
+    status, verdict = "", ""
+    if doc.label is not None:
+        ok = str(doc.label) == str(doc.predicted)
+        status = " correct" if ok else " wrong"
+        verdict = (
+            f'<span class="badge {"ok" if ok else "bad"}">true: {_esc(doc.label)} '
+            f"{'✓ correct' if ok else '✗ wrong'}</span>"
+        )
+    head = (
+        f'<div class="head"><div class="meta"><div class="docid">{_esc(doc.id)}</div>'
+        f'<span class="badge">predicted: {_esc(doc.predicted)}</span>{verdict}</div>'
+        f"{_probabilities(doc)}</div>"
+    )
+    shading = word_shading(doc)
+    rows = []
+    if doc.sentence_attention is None:
+        for words, att, shade in zip(doc.sentences, doc.word_attention, shading, strict=True):
+            rows.append(
+                f'<div class="sent flat"><div class="words">'
+                f"{_words(words, att, shade, None)}</div></div>"
+            )
+    else:
+        s_att = [_clean(a) for a in doc.sentence_attention]
+        s_max = max(s_att, default=0.0) or 1.0
+        for words, att, shade, a_s in zip(
+            doc.sentences, doc.word_attention, shading, s_att, strict=True
+        ):
+            rel = a_s / s_max
+            rows.append(
+                f'<div class="sent" style="border-left-color:rgba({SENT_RGB},{rel:.3f})">'
+                f'<div class="satt">{a_s * 100:.1f}%<div class="sbar">'
+                f'<div style="width:{rel * 100:.1f}%"></div></div></div>'
+                f'<div class="words">{_words(words, att, shade, math.sqrt(a_s))}</div>'
+                "</div>"
+            )
+    if not rows:
+        rows.append('<div class="sent flat"><span class="empty">(empty document)</span></div>')
+    return f'<section class="doc{status}">{head}<div class="body">{"".join(rows)}</div></section>'
+
+
+def render_report(documents: Sequence[DocumentAttention], title: str, subtitle: str = "") -> str:
+    """One self-contained HTML page (inline CSS, no scripts) showing each document's attention."""
+    labelled = [d for d in documents if d.label is not None]
+    correct = sum(str(d.label) == str(d.predicted) for d in labelled)
+    summary = f"{len(documents)} document{'s' if len(documents) != 1 else ''}"
+    if labelled:
+        summary += f" · {correct} correct · {len(labelled) - correct} wrong"
+    has_h = any(d.hierarchical for d in documents)
+    has_f = any(not d.hierarchical for d in documents)
+    body = "".join(_document(d) for d in documents) or '<p class="empty">No documents.</p>'
+    sub = f'<p class="subtitle">{_esc(subtitle)}</p>' if subtitle else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main><h1>{_esc(title)}</h1>{sub}"
+        f'<p class="summary">{summary}</p>{_legend(has_h, has_f or not documents)}{body}'
+        "</main></body></html>\n"
+    )
+
+
+def write_report(
+    documents: Sequence[DocumentAttention], path: Path, title: str, subtitle: str = ""
+) -> Path:
+    """Render and write atomically, so a reader never sees a half-written page."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = render_report(documents, title, subtitle)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def select_documents(
+    labels: Sequence[str], predicted: Sequence[str], n: int, seed: int = 0
+) -> list[int]:
+    """Up to n indices, half correct and half wrong when possible, sorted ascending."""
+    if len(labels) != len(predicted):
+        raise ValueError(f"{len(labels)} labels but {len(predicted)} predictions")
+    if n <= 0:
+        return []
+    right = [i for i, (y, p) in enumerate(zip(labels, predicted, strict=True)) if y == p]
+    wrong = [i for i, (y, p) in enumerate(zip(labels, predicted, strict=True)) if y != p]
+    n_wrong = min(len(wrong), n // 2)
+    n_right = min(len(right), n - n_wrong)
+    n_wrong = min(len(wrong), n - n_right)  # top up with errors if correct ones ran short
+    rng = random.Random(seed)
+    return sorted(rng.sample(right, n_right) + rng.sample(wrong, n_wrong))
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+
+
+def _md(text: object) -> str:
+    """Escape Markdown syntax, then HTML (TensorBoard's Markdown passes raw HTML through)."""
+    return html.escape(_MD_SPECIAL.sub(r"\\\1", str(text)), quote=False)
+
+
+def attention_markdown(doc: DocumentAttention, top_k: int = 5) -> str:
+    """Compact Markdown for TensorBoard's text dashboard: sentences with α_s, top-k words bold."""
+    verdict = ""
+    if doc.label is not None:
+        ok = str(doc.label) == str(doc.predicted)
+        verdict = f" · true: {_md(doc.label)} {'✓' if ok else '✗'}"
+    p = float(doc.probabilities.get(doc.predicted, float("nan")))
+    lines = [f"**{_md(doc.id)}** · predicted: **{_md(doc.predicted)}** ({p:.1%}){verdict}", ""]
+    for i, (words, att) in enumerate(zip(doc.sentences, doc.word_attention, strict=True)):
+        ranked = sorted(range(len(words)), key=lambda j: (-_clean(att[j]), j))
+        top = {j for j in ranked[: max(top_k, 0)] if _clean(att[j]) > 0}
+        text = " ".join(f"**{_md(w)}**" if j in top else _md(w) for j, w in enumerate(words))
+        if doc.sentence_attention is None:
+            lines.append(f"- {text}")
+        else:
+            lines.append(f"- `{_clean(doc.sentence_attention[i]):.1%}` {text}")
+    return "\n".join(lines) + "\n"
