@@ -1,0 +1,69 @@
+"""Two-level ragged arrays in numpy: a flat value array cut into segments by a lengths array.
+
+A corpus is `tokens` cut into sentences by `sentence_lengths`, and sentences cut into documents
+by `doc_sentences` (the row lengths of `tf.RaggedTensor.from_nested_row_lengths`). Every view
+the project needs — a subset of documents, the first L sentences, the first T words — is a few
+vectorised index operations on these arrays, never a Python loop over documents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def offsets(lengths: np.ndarray) -> np.ndarray:
+    """Start of each segment: [0, l0, l0+l1, …] without the final total."""
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return starts
+
+
+def segment_ids(lengths: np.ndarray) -> np.ndarray:
+    """For each value, the index of the segment it belongs to."""
+    return np.repeat(np.arange(len(lengths)), lengths)
+
+
+def positions(lengths: np.ndarray) -> np.ndarray:
+    """For each value, its position inside its segment (0, 1, …)."""
+    total = int(lengths.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(offsets(lengths), lengths)
+
+
+def gather_segments(lengths: np.ndarray, selected: np.ndarray) -> np.ndarray:
+    """Flat indices of the values of the selected segments, in the order given."""
+    selected_lengths = lengths[selected]
+    starts = offsets(lengths)[selected]
+    return np.repeat(starts, selected_lengths) + positions(selected_lengths)
+
+
+def take(
+    values: np.ndarray, lengths: np.ndarray, selected: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The values and lengths of the selected segments."""
+    return values[gather_segments(lengths, selected)], lengths[selected]
+
+
+def truncate(values: np.ndarray, lengths: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Keeps the first `limit` values of every segment."""
+    keep = positions(lengths) < limit
+    return values[keep], np.minimum(lengths, limit)
+
+
+def wrap(lengths: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Splits every segment longer than `limit` into pieces of at most `limit`.
+
+    Returns the new lengths and, per old segment, how many pieces it became. The values are
+    untouched: wrapping only re-cuts them.
+    """
+    pieces = np.maximum(1, -(-lengths // limit))
+    new = np.full(int(pieces.sum()), limit, dtype=lengths.dtype)
+    last = np.cumsum(pieces) - 1
+    new[last] = lengths - (pieces - 1) * limit
+    return new, pieces
+
+
+def segment_sums(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Sum of each segment (empty segments sum to 0)."""
+    cumulative = np.concatenate([[0], np.cumsum(values, dtype=np.int64)])
+    ends = np.cumsum(lengths, dtype=np.int64)
+    return cumulative[ends] - cumulative[ends - lengths]
