@@ -1,0 +1,367 @@
+"""Aggregate a Hydra sweep into comparison tables, significance tests and a plot.
+
+Usage: ``python -m experiments.compare <sweep_dir> [--reference flat] [--candidate han]
+[--bootstrap 10000] [--seed 0]``. Writes ``comparison.csv``, ``comparison.md`` and
+``comparison.png`` into ``sweep_dir``.
+
+Significance against the reference model, on the same test documents:
+
+- ``p_mcnemar``: McNemar's exact test per seed (jobs paired by dataset and seed, predictions
+  joined on ``id``); the reported value is the **median** of the per-seed two-sided p-values.
+  The median, not Fisher's method, because seeds usually share the test documents, so the
+  per-seed tests are not independent and a Fisher-combined p would overstate the evidence.
+- ``p_bootstrap``: one-sided paired bootstrap for "candidate accuracy - reference accuracy
+  <= 0", resampling document ids (a document's rows from every paired seed move together).
+- ``delta_accuracy``: candidate minus reference accuracy over the same pooled paired rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+METRICS = ("test_accuracy", "test_macro_f1")
+RUN_COLUMNS = ["job", "dataset", "model", "seed", "num_classes", "test_accuracy", "test_macro_f1",
+               "test_loss", "val_accuracy", "val_macro_f1", "best_epoch", "train_epochs",
+               "train_seconds", "docs_per_second", "predictions", "overrides"]
+
+
+@dataclass
+class FailedJob:
+    """A job directory without a usable metrics.json."""
+
+    path: Path
+    overrides: list[str] = field(default_factory=list)
+    reason: str = "no metrics.json"
+
+
+def _natural_key(path: Path) -> list[object]:
+    # Job numbers sort numerically (2 before 10), not lexically.
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path.as_posix())]
+
+
+def _read_overrides(job: Path) -> list[str]:
+    try:
+        loaded = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    return [str(o) for o in loaded] if isinstance(loaded, list) else []
+
+
+def _run_row(job: Path, sweep: Path) -> dict[str, object]:
+    m = json.loads((job / "metrics.json").read_text())
+    predictions = job / "predictions.csv"
+    return {
+        "job": job.relative_to(sweep).as_posix() or ".",
+        "dataset": str(m["dataset"]),
+        "model": str(m["model"]),
+        "seed": int(m["seed"]),
+        "num_classes": int(m["num_classes"]),
+        "test_accuracy": float(m["test"]["accuracy"]),
+        "test_macro_f1": float(m["test"]["macro_f1"]),
+        "test_loss": float(m["test"]["loss"]),
+        "val_accuracy": float(m["validation"]["accuracy"]),
+        "val_macro_f1": float(m["validation"]["macro_f1"]),
+        "best_epoch": int(m["validation"]["best_epoch"]),
+        "train_epochs": int(m["train"]["epochs"]),
+        "train_seconds": float(m["train"]["seconds"]),
+        "docs_per_second": float(m["train"]["docs_per_second"]),
+        "predictions": str(predictions) if predictions.is_file() else None,
+        "overrides": " ".join(_read_overrides(job)),
+    }
+
+
+def collect_runs(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[FailedJob]]:
+    """One row per job with a readable metrics.json, plus the jobs that have none."""
+    sweep = Path(sweep_dir)
+    # A job is any directory with Hydra's .hydra/ or a metrics.json; failed jobs only have the former.
+    jobs = {p.parent for p in sweep.rglob(".hydra") if p.is_dir()}
+    jobs |= {p.parent for p in sweep.rglob("metrics.json")}
+    rows, failed = [], []
+    for job in sorted(jobs, key=_natural_key):
+        if not (job / "metrics.json").is_file():
+            failed.append(FailedJob(job, _read_overrides(job)))
+            continue
+        try:
+            rows.append(_run_row(job, sweep))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # half-written or old schema
+            failed.append(FailedJob(job, _read_overrides(job), f"unreadable metrics.json: {exc!r}"))
+    return pd.DataFrame(rows, columns=RUN_COLUMNS), failed
+
+
+def _t_interval(values: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, sample std, and the 95% Student-t interval; NaN where n is too small."""
+    n = len(values)
+    mean = float(np.mean(values)) if n else math.nan
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    std = float(np.std(values, ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
+    return mean, std, mean - half, mean + half
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model): run count, mean/std/95% CI of test metrics, mean val F1 and speed."""
+    rows = []
+    for (dataset, model), group in runs.groupby(["dataset", "model"], sort=True):
+        row: dict[str, object] = {"dataset": dataset, "model": model, "n_runs": len(group)}
+        for metric in METRICS:
+            mean, std, low, high = _t_interval(group[metric].to_numpy(dtype=float))
+            row |= {f"{metric}_mean": mean, f"{metric}_std": std,
+                    f"{metric}_ci_low": low, f"{metric}_ci_high": high}
+        row["val_macro_f1_mean"] = float(group["val_macro_f1"].mean())
+        row["docs_per_second_mean"] = float(group["docs_per_second"].mean())
+        rows.append(row)
+    stat_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_low", "ci_high")]
+    return pd.DataFrame(rows, columns=["dataset", "model", "n_runs", *stat_cols,
+                                       "val_macro_f1_mean", "docs_per_second_mean"])
+
+
+def mcnemar_exact(y_true: Sequence, pred_a: Sequence, pred_b: Sequence) -> float:
+    """Two-sided exact McNemar p: binomial(0.5) test on the discordant pairs; 1.0 if none."""
+    y = np.asarray(y_true)
+    right_a, right_b = np.asarray(pred_a) == y, np.asarray(pred_b) == y
+    b = int(np.sum(right_a & ~right_b))
+    c = int(np.sum(~right_a & right_b))
+    if b + c == 0:
+        return 1.0
+    return float(min(1.0, 2.0 * stats.binom.cdf(min(b, c), b + c, 0.5)))
+
+
+def paired_bootstrap(
+    y_true: Sequence,
+    pred_a: Sequence,
+    pred_b: Sequence,
+    n: int,
+    seed: int,
+    groups: Sequence | None = None,
+) -> float:
+    """One-sided p for "accuracy(b) - accuracy(a) <= 0" by resampling documents.
+
+    Rows sharing a ``groups`` value (a document id seen under several seeds) are resampled
+    together. Returns (k + 1) / (n + 1) with k the resamples where b does not beat a, so the
+    p-value is never reported as exactly 0 from a finite number of resamples.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    y = np.asarray(y_true)
+    diff = (np.asarray(pred_b) == y).astype(np.int64) - (np.asarray(pred_a) == y)
+    if groups is not None:
+        codes, _ = pd.factorize(pd.Series(np.asarray(groups)))
+        diff = np.bincount(codes, weights=diff).astype(np.int64)
+    m = len(diff)
+    if m == 0:
+        return math.nan
+    rng = np.random.default_rng(seed)
+    # The sign of the accuracy difference only depends on the summed per-document differences;
+    # resample in chunks so 10k resamples of a large test set stay within a few tens of MB.
+    chunk = max(1, 2_000_000 // m)
+    not_better = 0
+    for start in range(0, n, chunk):
+        idx = rng.integers(0, m, size=(min(chunk, n - start), m))
+        not_better += int(np.sum(diff[idx].sum(axis=1) <= 0))
+    return (not_better + 1) / (n + 1)
+
+
+def _read_predictions(path: str) -> pd.DataFrame:
+    # Ids and class names are strings by contract; stop pandas turning "007" into 7.
+    frame = pd.read_csv(path, usecols=["id", "label", "predicted"], dtype=str)
+    return frame.drop_duplicates("id")
+
+
+def significance(
+    runs: pd.DataFrame,
+    reference: str = "flat",
+    candidates: Sequence[str] | None = None,
+    n_bootstrap: int = 10000,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Paired tests of each candidate model against ``reference``, plus notes on what was skipped."""
+    cols = ["dataset", "model", "n_paired", "delta_accuracy", "p_mcnemar", "p_bootstrap"]
+    rows, notes = [], []
+    for dataset, ds_runs in runs.groupby("dataset", sort=True):
+        ref_runs = ds_runs[ds_runs["model"] == reference]
+        if ref_runs.empty:
+            notes.append(f"{dataset}: reference model `{reference}` has no runs; tests skipped.")
+            continue
+        models = sorted(set(ds_runs["model"]) - {reference})
+        for model in [m for m in models if candidates is None or m in candidates]:
+            pairs, p_seeds = [], []
+            for seed_, cand in ds_runs[ds_runs["model"] == model].groupby("seed"):
+                ref = ref_runs[ref_runs["seed"] == seed_]
+                where = f"{dataset}/{model} vs {reference}, seed {seed_}"
+                if ref.empty:
+                    notes.append(f"{where}: no `{reference}` job with this seed; seed skipped.")
+                    continue
+                if len(ref) > 1 or len(cand) > 1:  # e.g. an optuna sweep over other parameters
+                    notes.append(f"{where}: {len(ref)} reference and {len(cand)} candidate jobs, "
+                                 "pairing is ambiguous; seed skipped.")
+                    continue
+                # A missing file is None in the row, which pandas may have turned into NaN.
+                missing = [r["job"] for r in (ref.iloc[0], cand.iloc[0])
+                           if pd.isna(r["predictions"])]
+                if missing:
+                    notes.append(f"{where}: predictions.csv missing in {', '.join(missing)}; "
+                                 "seed skipped.")
+                    continue
+                try:
+                    joined = _read_predictions(ref.iloc[0]["predictions"]).merge(
+                        _read_predictions(cand.iloc[0]["predictions"]), on="id",
+                        suffixes=("_ref", "_cand"))
+                except ValueError as exc:  # includes pandas' parser and missing-column errors
+                    notes.append(f"{where}: unreadable predictions.csv ({exc}); seed skipped.")
+                    continue
+                joined = joined[joined["label_ref"] == joined["label_cand"]]
+                if joined.empty:
+                    notes.append(f"{where}: no shared test documents; seed skipped.")
+                    continue
+                p_seeds.append(mcnemar_exact(joined["label_ref"], joined["predicted_ref"],
+                                             joined["predicted_cand"]))
+                pairs.append(joined)
+            if not pairs:
+                continue
+            pooled = pd.concat(pairs, ignore_index=True)
+            y = pooled["label_ref"].to_numpy()
+            delta = float(np.mean(pooled["predicted_cand"].to_numpy() == y)
+                          - np.mean(pooled["predicted_ref"].to_numpy() == y))
+            p_boot = (paired_bootstrap(y, pooled["predicted_ref"], pooled["predicted_cand"],
+                                       n_bootstrap, seed, groups=pooled["id"])
+                      if n_bootstrap > 0 else math.nan)
+            rows.append([dataset, model, len(pairs), delta, float(np.median(p_seeds)), p_boot])
+    return pd.DataFrame(rows, columns=cols), notes
+
+
+def _fmt(value: object, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _fmt_p(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.3g}"
+
+
+def to_markdown(table: pd.DataFrame, reference: str) -> str:
+    """Render the comparison table as a GitHub markdown table."""
+    header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc 95% CI",
+              "test macro-F1 (mean ± sd)", "macro-F1 95% CI", "val macro-F1", "train docs/s",
+              f"Δacc vs {reference}", "p McNemar (median)", "p bootstrap", "paired seeds"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in table.to_dict("records"):
+        cells = [r["dataset"], r["model"], str(r["n_runs"])]
+        for metric in METRICS:
+            cells.append(f"{_fmt(r[f'{metric}_mean'])} ± {_fmt(r[f'{metric}_std'])}")
+            low, high = r[f"{metric}_ci_low"], r[f"{metric}_ci_high"]
+            cells.append("n/a" if math.isnan(low) else f"[{_fmt(low)}, {_fmt(high)}]")
+        cells += [_fmt(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
+        if r["model"] == reference:
+            cells += ["—"] * 4
+        elif pd.isna(r["n_paired"]):
+            cells += ["n/a"] * 3 + ["0"]
+        else:
+            cells += [f"{r['delta_accuracy']:+.4f}", _fmt_p(r["p_mcnemar"]),
+                      _fmt_p(r["p_bootstrap"]), str(int(r["n_paired"]))]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _failed_section(failed: list[FailedJob], sweep: Path) -> str:
+    lines = [f"## Failed jobs ({len(failed)})", ""]
+    if not failed:
+        return "\n".join(lines + ["None."])
+    for job in failed:
+        overrides = " ".join(job.overrides) or "(no overrides.yaml)"
+        rel = job.path.relative_to(sweep).as_posix() or "."
+        lines.append(f"- `{rel}`: {job.reason}; overrides: `{overrides}`")
+    return "\n".join(lines)
+
+
+def plot(table: pd.DataFrame, path: Path) -> None:
+    """Grouped bars of mean test accuracy per model and dataset, 95% CI error bars."""
+    # Figure + Agg canvas directly, so importing this module never switches pyplot's backend.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    datasets = sorted(table["dataset"].unique())
+    models = sorted(table["model"].unique())
+    fig = Figure(figsize=(max(5.0, 1.2 * len(datasets) * len(models) + 2), 4))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    width = 0.8 / len(models)
+    x = np.arange(len(datasets))
+    for i, model in enumerate(models):
+        sub = table[table["model"] == model].set_index("dataset").reindex(datasets)
+        means = sub["test_accuracy_mean"].to_numpy(dtype=float)
+        half = (sub["test_accuracy_ci_high"] - sub["test_accuracy_mean"]).to_numpy(dtype=float)
+        pos = x + (i - (len(models) - 1) / 2) * width
+        has, ci = ~np.isnan(means), ~np.isnan(half)  # no bar without runs, no bar cap when n=1
+        ax.bar(pos[has], means[has], width, label=model)
+        ax.errorbar(pos[ci], means[ci], yerr=half[ci], fmt="none", ecolor="black", capsize=3)
+    ax.set_xticks(x, datasets)
+    ax.set_ylabel("test accuracy (mean, 95% CI)")
+    ax.legend(title="model")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """CLI entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--reference", default="flat", help="model the others are tested against")
+    parser.add_argument("--candidate", action="append", default=None,
+                        help="model to test against the reference (repeatable; default: all)")
+    parser.add_argument("--bootstrap", type=int, default=10000, help="resamples; 0 disables")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    args = parser.parse_args(argv)
+    sweep: Path = args.sweep_dir
+    if not sweep.is_dir():
+        print(f"error: {sweep} is not a directory", file=sys.stderr)
+        return 2
+
+    runs, failed = collect_runs(sweep)
+    md = [f"# Comparison of `{sweep}`", ""]
+    written = []
+    if runs.empty:
+        md.append("No completed runs.")
+        table = pd.DataFrame()
+    else:
+        sig, notes = significance(runs, args.reference, args.candidate, args.bootstrap, args.seed)
+        table = summarize(runs).merge(sig, on=["dataset", "model"], how="left")
+        table["n_paired"] = table["n_paired"].astype("Int64")  # NaN made it float
+        md += [to_markdown(table, args.reference), "",
+               f"p McNemar: median over seeds of the two-sided exact test per seed. p bootstrap: "
+               f"one-sided, H0: accuracy(model) - accuracy({args.reference}) <= 0; "
+               f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed})."]
+        if notes:
+            md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+        plot(table, sweep / "comparison.png")
+        written.append(sweep / "comparison.png")
+    table.to_csv(sweep / "comparison.csv", index=False)
+    md += ["", _failed_section(failed, sweep), ""]
+    (sweep / "comparison.md").write_text("\n".join(md))
+    written = [sweep / "comparison.csv", sweep / "comparison.md", *written]
+
+    print("\n".join(md))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"failed_jobs: {len(failed)}")
+    print(f"comparison written to {sweep}")
+    return 0 if not runs.empty else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
