@@ -1,0 +1,30 @@
+"""`python -m han.data dataset=<name>` (`make data`): prepare and cache a dataset, print a summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import hydra
+from omegaconf import DictConfig
+
+from han.data.prepare import prepare
+from han.data.summary import format_summary, summarize
+
+log = logging.getLogger("han.data")
+
+
+@hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+def main(cfg: DictConfig) -> dict:
+    start = time.perf_counter()
+    data = prepare(cfg.dataset, cfg.paths, cfg.seed, cfg.workers, cfg.progress)
+    summary = summarize(data, cfg.dataset)
+    summary["seconds"] = round(time.perf_counter() - start, 2)
+    print(format_summary(summary))
+    print(json.dumps(summary))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""The tokenised corpus: documents' metadata plus their words as flat arrays, cached on disk.
+
+The cache is keyed by everything that changes the tokens (the raw files' bytes, the reader's and
+the tokenizer's settings, the tokenizer's code version and NLTK's version) and written
+atomically, so a killed run never leaves a file that loads wrong. Splits and the vocabulary are
+not part of it: they are cheap and are recomputed from it on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from han.data import ragged
+from han.data.tokenize import TOKENIZER_VERSION, TokenizerSettings, tokenize_texts
+
+log = logging.getLogger(__name__)
+
+_STRING_FIELDS = ("ids", "labels", "source_split", "lexicon")
+_ARRAY_FIELDS = ("tokens", "sentence_lengths", "doc_sentences")
+
+
+@dataclass
+class Corpus:
+    """Documents as arrays: `tokens` (lexicon ids) cut into sentences, sentences into documents."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    source_split: np.ndarray
+    lexicon: np.ndarray
+    tokens: np.ndarray
+    sentence_lengths: np.ndarray
+    doc_sentences: np.ndarray
+    truncated_chars: int = 0
+    non_utf8_files: int = 0
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def doc_tokens(self) -> np.ndarray:
+        """Words per document."""
+        return ragged.segment_sums(self.sentence_lengths, self.doc_sentences)
+
+    def select(self, docs: np.ndarray) -> Corpus:
+        """The documents at the given indices (or boolean mask), in that order."""
+        docs = np.flatnonzero(docs) if docs.dtype == bool else np.asarray(docs)
+        sentences = ragged.gather_segments(self.doc_sentences, docs)
+        tokens, sentence_lengths = ragged.take(self.tokens, self.sentence_lengths, sentences)
+        return Corpus(
+            ids=self.ids[docs],
+            labels=self.labels[docs],
+            source_split=self.source_split[docs],
+            lexicon=self.lexicon,
+            tokens=tokens,
+            sentence_lengths=sentence_lengths,
+            doc_sentences=self.doc_sentences[docs],
+            truncated_chars=self.truncated_chars,
+            non_utf8_files=self.non_utf8_files,
+        )
+
+    def sentences(self, doc: int) -> list[list[str]]:
+        """One document's words, for reports and tests."""
+        start = int(ragged.offsets(self.doc_sentences)[doc])
+        lengths = self.sentence_lengths[start : start + self.doc_sentences[doc]]
+        first = int(self.sentence_lengths[:start].sum())
+        words = self.lexicon[self.tokens[first : first + lengths.sum()]]
+        cuts = np.cumsum(lengths)[:-1]
+        return [list(part) for part in np.split(words, cuts)]
+
+    def save(self, path: Path) -> None:
+        """Writes an .npz atomically: temporary file in the same folder, then rename."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
+        for name in _STRING_FIELDS:
+            encoded = json.dumps(getattr(self, name).tolist(), ensure_ascii=False).encode()
+            arrays[name] = np.frombuffer(encoded, dtype=np.uint8)
+        arrays["counts"] = np.array([self.truncated_chars, self.non_utf8_files], dtype=np.int64)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> Corpus:
+        with np.load(path) as data:
+            values = {name: data[name] for name in _ARRAY_FIELDS}
+            for name in _STRING_FIELDS:
+                values[name] = np.array(json.loads(data[name].tobytes().decode()), dtype=object)
+            truncated, non_utf8 = (int(v) for v in data["counts"])
+        return cls(**values, truncated_chars=truncated, non_utf8_files=non_utf8)
+
+    @classmethod
+    def from_documents(
+        cls,
+        documents: pd.DataFrame,
+        settings: TokenizerSettings,
+        workers: int | None = None,
+        progress: bool = True,
+        non_utf8_files: int = 0,
+    ) -> Corpus:
+        """Tokenises a Documents frame (columns id, text, label, source_split)."""
+        chunk = tokenize_texts(documents["text"].tolist(), settings, workers, progress=progress)
+        return cls(
+            ids=documents["id"].astype(str).to_numpy(dtype=object),
+            labels=documents["label"].astype(str).to_numpy(dtype=object),
+            source_split=documents["source_split"].astype(str).to_numpy(dtype=object),
+            lexicon=np.array(chunk.lexicon, dtype=object),
+            tokens=chunk.tokens,
+            sentence_lengths=chunk.sentence_lengths,
+            doc_sentences=chunk.doc_sentences,
+            truncated_chars=chunk.truncated_chars,
+            non_utf8_files=non_utf8_files,
+        )
+
+
+def cache_key(source_fingerprint: str, settings: TokenizerSettings) -> str:
+    """Hash of everything that changes the tokenised corpus."""
+    import nltk
+
+    parts = {
+        "source": source_fingerprint,
+        "tokenizer": settings.cache_key(),
+        "tokenizer_version": TOKENIZER_VERSION,
+        "nltk": nltk.__version__,
+        "fields": [f.name for f in fields(Corpus)],
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def cached_corpus(
+    cache_dir: Path,
+    name: str,
+    key: str,
+    build,
+) -> tuple[Corpus, Path, bool]:
+    """Loads the corpus cached under `key`, or builds it with `build()` and caches it.
+
+    Returns the corpus, its cache file and whether it came from the cache. A cache file that
+    cannot be read (truncated by a full disk, say) is rebuilt, not trusted.
+    """
+    path = Path(cache_dir) / f"{name}-{key}.npz"
+    if path.exists():
+        try:
+            return Corpus.load(path), path, True
+        except Exception as err:  # noqa: BLE001 - any unreadable cache is rebuilt
+            log.warning("cache %s is unreadable (%s); rebuilding it", path, err)
+    corpus = build()
+    corpus.save(path)
+    log.info("cached the tokenised corpus in %s", path)
+    return corpus, path, False

@@ -1,0 +1,147 @@
+"""Word ids and the two views the models read: hierarchical (L×T) and flat (first N words).
+
+Both views are the same `EncodedDocs` structure — a flat id array cut into sentences, sentences
+into documents — so one batching routine serves every model: a flat document is one sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from han.data import ragged
+from han.data.corpus import Corpus
+
+
+@dataclass
+class ViewStats:
+    """What a view cut or re-cut, so that nothing is lost silently."""
+
+    docs_truncated: int = 0  # documents that lost sentences beyond L (or words beyond N)
+    sentences_truncated: int = 0  # sentences cut at T words (wrap off)
+    sentences_wrapped: int = 0  # sentences longer than T continued on the next row (wrap on)
+    words_dropped: int = 0
+
+
+@dataclass
+class EncodedDocs:
+    """Documents as vocabulary ids with their true sentence count and sentence lengths."""
+
+    tokens: np.ndarray
+    sentence_lengths: np.ndarray
+    doc_sentences: np.ndarray
+    labels: np.ndarray
+    ids: np.ndarray
+    stats: ViewStats = field(default_factory=ViewStats)
+
+    def __len__(self) -> int:
+        return len(self.doc_sentences)
+
+    @cached_property
+    def sentence_offsets(self) -> np.ndarray:
+        return ragged.offsets(self.sentence_lengths)
+
+    @cached_property
+    def doc_offsets(self) -> np.ndarray:
+        return ragged.offsets(self.doc_sentences)
+
+    @cached_property
+    def doc_tokens(self) -> np.ndarray:
+        return ragged.segment_sums(self.sentence_lengths, self.doc_sentences)
+
+    @cached_property
+    def longest_sentence(self) -> np.ndarray:
+        """Words in each document's longest sentence (0 for an empty document)."""
+        out = np.zeros(len(self), dtype=np.int64)
+        nonempty = self.doc_sentences > 0
+        if nonempty.any():
+            out[nonempty] = np.maximum.reduceat(
+                self.sentence_lengths, self.doc_offsets[nonempty]
+            )
+        return out
+
+    def hierarchical(self, max_sentences: int, max_words: int, wrap: bool = True) -> EncodedDocs:
+        """At most L sentences of at most T words each; long sentences wrap or are cut."""
+        stats = ViewStats()
+        tokens, lengths, doc_sentences = self.tokens, self.sentence_lengths, self.doc_sentences
+        long = lengths > max_words
+        if wrap:
+            stats.sentences_wrapped = int(long.sum())
+            lengths, pieces = ragged.wrap(lengths, max_words)
+            doc_sentences = ragged.segment_sums(pieces, doc_sentences)
+        else:
+            stats.sentences_truncated = int(long.sum())
+            stats.words_dropped += int((lengths - max_words)[long].sum())
+            tokens, lengths = ragged.truncate(tokens, lengths, max_words)
+        cut = doc_sentences > max_sentences
+        stats.docs_truncated = int(cut.sum())
+        keep = ragged.positions(doc_sentences) < max_sentences
+        stats.words_dropped += int(lengths[~keep].sum())
+        token_keep = np.repeat(keep, lengths)
+        return EncodedDocs(
+            tokens=tokens[token_keep],
+            sentence_lengths=lengths[keep],
+            doc_sentences=np.minimum(doc_sentences, max_sentences),
+            labels=self.labels,
+            ids=self.ids,
+            stats=stats,
+        )
+
+    def flat(self, max_tokens: int) -> EncodedDocs:
+        """The first N words of every document, as one sentence (the tutorial's input)."""
+        doc_tokens = self.doc_tokens
+        tokens, lengths = ragged.truncate(self.tokens, doc_tokens, max_tokens)
+        cut = doc_tokens > max_tokens
+        stats = ViewStats(
+            docs_truncated=int(cut.sum()), words_dropped=int((doc_tokens - max_tokens)[cut].sum())
+        )
+        return EncodedDocs(
+            tokens=tokens,
+            sentence_lengths=lengths,
+            doc_sentences=(lengths > 0).astype(np.int32),
+            labels=self.labels,
+            ids=self.ids,
+            stats=stats,
+        )
+
+    def padded(self, docs: np.ndarray, flat: bool = False) -> np.ndarray:
+        """Dense int32 ids of the given documents: (B, L_b, T_b), or (B, N_b) when flat.
+
+        L_b and T_b are the batch's own maxima, so a batch of short documents is small.
+        """
+        docs = np.asarray(docs)
+        n_sentences = self.doc_sentences[docs]
+        sentences = np.repeat(self.doc_offsets[docs], n_sentences) + ragged.positions(n_sentences)
+        lengths = self.sentence_lengths[sentences]
+        starts = np.repeat(self.sentence_offsets[sentences], lengths)
+        word = ragged.positions(lengths)
+        row = np.repeat(np.repeat(np.arange(len(docs)), n_sentences), lengths)
+        slot = np.repeat(ragged.positions(n_sentences), lengths)
+        shape = (
+            len(docs),
+            max(1, int(n_sentences.max(initial=0))),
+            max(1, int(lengths.max(initial=0))),
+        )
+        out = np.zeros(shape, dtype=np.int32)
+        out[row, slot, word] = self.tokens[starts + word]
+        return out[:, 0, :] if flat else out
+
+
+def encode_corpus(
+    corpus: Corpus, id_map: np.ndarray, classes: list[str], docs: np.ndarray
+) -> EncodedDocs:
+    """Vocabulary ids and class indices of the selected documents (full length, no view yet).
+
+    `id_map` is `Vocabulary.lexicon_map(corpus.lexicon)`: computed once, shared by every split.
+    """
+    part = corpus.select(docs)
+    class_index = {name: i for i, name in enumerate(classes)}
+    return EncodedDocs(
+        tokens=id_map[part.tokens],
+        sentence_lengths=part.sentence_lengths,
+        doc_sentences=part.doc_sentences,
+        labels=np.array([class_index[label] for label in part.labels], dtype=np.int32),
+        ids=part.ids,
+    )

@@ -1,0 +1,138 @@
+"""From a dataset config to encoded splits: the whole data stage behind one call.
+
+`prepare(cfg)` reads (or downloads) the raw data, tokenises it once (cached), drops documents
+with no sentence (counted and logged), assigns splits, builds the vocabulary from train and
+encodes every split. `python -m han.data.prepare dataset=imdb` (`make data`) prints a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from han.data import sources
+from han.data.corpus import Corpus, cache_key, cached_corpus
+from han.data.encode import EncodedDocs, encode_corpus
+from han.data.splits import SPLITS, assign_splits, class_names
+from han.data.tokenize import TokenizerSettings
+from han.data.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedData:
+    """Everything the models and the runner need from the data stage."""
+
+    name: str
+    classes: list[str]
+    vocabulary: Vocabulary
+    splits: dict[str, EncodedDocs]
+    corpus: Corpus
+    split_of: np.ndarray  # split name of every document of `corpus`
+    counts: dict = field(default_factory=dict)
+
+    def view(
+        self, split: str, dataset_cfg: Mapping, flat: bool, words: bool = False
+    ) -> EncodedDocs:
+        """The model's view of a split: the first N words, or L sentences × T words.
+
+        With `words=True` the ids are lexicon ids (`self.corpus.lexicon`) instead of vocabulary
+        ids, in exactly the same layout: for showing the words as written next to attention.
+        """
+        docs = self.splits[split]
+        if words:
+            identity = np.arange(len(self.corpus.lexicon), dtype=np.int32)
+            members = np.flatnonzero(self.split_of == split)
+            docs = encode_corpus(self.corpus, identity, self.classes, members)
+        if flat:
+            return docs.flat(int(dataset_cfg["max_tokens"]))
+        return docs.hierarchical(
+            int(dataset_cfg["max_sentences"]),
+            int(dataset_cfg["max_words"]),
+            wrap=bool(dataset_cfg.get("wrap_long_sentences", True)),
+        )
+
+
+def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSettings:
+    tok = dataset_cfg.get("tokenizer") or {}
+    return TokenizerSettings(
+        language=str(tok.get("language", "english")),
+        lowercase=bool(tok.get("lowercase", True)),
+        max_chars=int(tok.get("max_chars", 1_000_000)),
+        nltk_data=paths_cfg.get("nltk_data"),
+    )
+
+
+def load_corpus(
+    dataset_cfg: Mapping, paths_cfg: Mapping, workers: int | None = None, progress: bool = True
+) -> tuple[Corpus, bool]:
+    """The tokenised corpus of a dataset, from the cache when nothing that changes it changed."""
+    files = sources.dataset_files(dataset_cfg, Path(paths_cfg["data_dir"]), paths_cfg.get("mirror"))
+    settings = tokenizer_settings(dataset_cfg, paths_cfg)
+    key = cache_key(sources.fingerprint(files, dataset_cfg), settings)
+
+    def build() -> Corpus:
+        documents, stats = sources.read_documents(dataset_cfg, files)
+        log.info("read %d documents from %s", len(documents), ", ".join(map(str, files)))
+        return Corpus.from_documents(
+            documents, settings, workers, progress, non_utf8_files=stats.non_utf8_files
+        )
+
+    corpus, path, cached = cached_corpus(
+        Path(paths_cfg["cache_dir"]), str(dataset_cfg["name"]), key, build
+    )
+    log.info("tokenised corpus %s (%s)", path, "cached" if cached else "built")
+    return corpus, cached
+
+
+def prepare(
+    dataset_cfg: Mapping,
+    paths_cfg: Mapping,
+    seed: int,
+    workers: int | None = None,
+    progress: bool = True,
+) -> PreparedData:
+    """Raw data → vocabulary and encoded train / validation / test."""
+    corpus, _ = load_corpus(dataset_cfg, paths_cfg, workers, progress)
+    counts = {"non_utf8_files": corpus.non_utf8_files, "docs_cut_at_max_chars": corpus.truncated_chars}
+    if corpus.truncated_chars:
+        log.warning("%d document(s) were cut at dataset.tokenizer.max_chars", corpus.truncated_chars)
+    empty = corpus.doc_sentences == 0
+    counts["docs_without_sentences"] = int(empty.sum())
+    if empty.any():
+        log.warning(
+            "skipped %d document(s) with no sentence (empty or whitespace only), e.g. %s",
+            int(empty.sum()), ", ".join(map(str, corpus.ids[empty][:5])),
+        )
+        corpus = corpus.select(~empty)
+    fractions = dict(dataset_cfg.get("split") or {})
+    split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed)
+    classes = class_names(corpus.labels, split_of)
+    train = split_of == "train"
+    train_tokens = corpus.select(train).tokens
+    vocab_cfg = dataset_cfg.get("vocab") or {}
+    vocabulary = Vocabulary.from_counts(
+        corpus.lexicon,
+        np.bincount(train_tokens, minlength=len(corpus.lexicon)),
+        min_count=int(vocab_cfg.get("min_count", 1)),
+        max_size=vocab_cfg.get("max_size"),
+    )
+    id_map = vocabulary.lexicon_map(corpus.lexicon)
+    splits = {
+        name: encode_corpus(corpus, id_map, classes, np.flatnonzero(split_of == name))
+        for name in SPLITS
+    }
+    return PreparedData(
+        name=str(dataset_cfg["name"]),
+        classes=classes,
+        vocabulary=vocabulary,
+        splits=splits,
+        corpus=corpus,
+        split_of=split_of,
+        counts=counts,
+    )

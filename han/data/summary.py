@@ -1,0 +1,88 @@
+"""What `make data` prints: sizes, length percentiles, vocabulary, unknown words, truncation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from han.data.prepare import PreparedData
+from han.data.splits import SPLITS
+
+PERCENTILES = (50, 90, 99)
+
+
+def _percentiles(values: np.ndarray) -> dict[str, int]:
+    if len(values) == 0:
+        return {f"p{p}": 0 for p in PERCENTILES} | {"max": 0}
+    out = {f"p{p}": int(np.percentile(values, p)) for p in PERCENTILES}
+    return out | {"max": int(values.max())}
+
+
+def summarize(data: PreparedData, dataset_cfg: Mapping) -> dict:
+    """A plain dict, also written next to every run as `data_summary.json`."""
+    train = data.splits["train"]
+    docs = {
+        name: {
+            "total": len(part),
+            **{c: int((part.labels == i).sum()) for i, c in enumerate(data.classes)},
+        }
+        for name, part in data.splits.items()
+    }
+    unknown = {
+        name: round(float((part.tokens == data.vocabulary.unk_id).mean()), 4)
+        if len(part.tokens) else 0.0
+        for name, part in data.splits.items()
+    }
+    views = {}
+    for flat in (False, True):
+        truncated = {s: data.view(s, dataset_cfg, flat).stats.__dict__ for s in SPLITS}
+        views["flat" if flat else "hierarchical"] = truncated
+    return {
+        "dataset": data.name,
+        "classes": data.classes,
+        "documents": docs,
+        "sentences_per_document": _percentiles(train.doc_sentences),
+        "words_per_sentence": _percentiles(train.sentence_lengths),
+        "words_per_document": _percentiles(train.doc_tokens),
+        "vocabulary_size": len(data.vocabulary),
+        "unknown_word_rate": unknown,
+        "view": {
+            "max_sentences": int(dataset_cfg["max_sentences"]),
+            "max_words": int(dataset_cfg["max_words"]),
+            "max_tokens": int(dataset_cfg["max_tokens"]),
+        },
+        "truncation": views,
+        **data.counts,
+    }
+
+
+def format_summary(summary: dict) -> str:
+    """A human-readable table of the summary."""
+    lines = [f"dataset {summary['dataset']}: classes {', '.join(summary['classes'])}"]
+    lines.append("documents per split and class:")
+    for split, row in summary["documents"].items():
+        per_class = ", ".join(f"{k} {v}" for k, v in row.items() if k != "total")
+        lines.append(f"  {split:<10} {row['total']:>6}   ({per_class})")
+    for key in ("sentences_per_document", "words_per_sentence", "words_per_document"):
+        stats = "  ".join(f"{k} {v}" for k, v in summary[key].items())
+        lines.append(f"{key.replace('_', ' ')} (train): {stats}")
+    lines.append(f"vocabulary size: {summary['vocabulary_size']} (ids 0 pad, 1 unknown)")
+    rates = ", ".join(f"{k} {v:.2%}" for k, v in summary["unknown_word_rate"].items())
+    lines.append(f"unknown-word rate: {rates}")
+    view = summary["view"]
+    lines.append(
+        f"view: L={view['max_sentences']} sentences x T={view['max_words']} words; "
+        f"flat N={view['max_tokens']} words"
+    )
+    for name, per_split in summary["truncation"].items():
+        for split, stats in per_split.items():
+            lines.append(
+                f"  {name:<12} {split:<10} docs truncated {stats['docs_truncated']}, "
+                f"sentences wrapped {stats['sentences_wrapped']}, "
+                f"sentences cut {stats['sentences_truncated']}, words dropped {stats['words_dropped']}"
+            )
+    lines.append(f"documents with no sentence (skipped): {summary['docs_without_sentences']}")
+    lines.append(f"documents cut at max_chars: {summary['docs_cut_at_max_chars']}")
+    lines.append(f"files decoded with the Latin-1 fallback: {summary['non_utf8_files']}")
+    return "\n".join(lines)
