@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import random
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from han.io import atomic_write_text
 
 __all__ = [
     "DocumentAttention",
@@ -289,18 +289,7 @@ def write_report(
 ) -> Path:
     """Render and write atomically, so a reader never sees a half-written page."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = render_report(documents, title, subtitle)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, render_report(documents, title, subtitle))
     return path
 
 

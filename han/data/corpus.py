@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import pandas as pd
 
 from han.data import ragged
 from han.data.tokenize import TOKENIZER_VERSION, TokenizerSettings, tokenize_texts
+from han.io import atomic_open
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +77,13 @@ class Corpus:
 
     def save(self, path: Path) -> None:
         """Writes an .npz atomically: temporary file in the same folder, then rename."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
         for name in _STRING_FIELDS:
             encoded = json.dumps(getattr(self, name).tolist(), ensure_ascii=False).encode()
             arrays[name] = np.frombuffer(encoded, dtype=np.uint8)
         arrays["counts"] = np.array([self.truncated_chars, self.non_utf8_files], dtype=np.int64)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(path, "wb") as handle:
+            np.savez(handle, **arrays)
 
     @classmethod
     def load(cls, path: Path) -> Corpus:

@@ -62,6 +62,15 @@ class EncodedDocs:
             )
         return out
 
+    def select(self, docs: np.ndarray) -> EncodedDocs:
+        """The documents at the given indices, in that order."""
+        docs = np.asarray(docs)
+        sentences = ragged.gather_segments(self.doc_sentences, docs)
+        tokens, lengths = ragged.take(self.tokens, self.sentence_lengths, sentences)
+        return EncodedDocs(
+            tokens, lengths, self.doc_sentences[docs], self.labels[docs], self.ids[docs], self.stats
+        )
+
     def hierarchical(self, max_sentences: int, max_words: int, wrap: bool = True) -> EncodedDocs:
         """At most L sentences of at most T words each; long sentences wrap or are cut."""
         stats = ViewStats()
@@ -135,6 +144,7 @@ def encode_corpus(
     """Vocabulary ids and class indices of the selected documents (full length, no view yet).
 
     `id_map` is `Vocabulary.lexicon_map(corpus.lexicon)`: computed once, shared by every split.
+    A label outside `classes` (unlabelled text given to `han.predict`) becomes -1.
     """
     part = corpus.select(docs)
     class_index = {name: i for i, name in enumerate(classes)}
@@ -142,6 +152,6 @@ def encode_corpus(
         tokens=id_map[part.tokens],
         sentence_lengths=part.sentence_lengths,
         doc_sentences=part.doc_sentences,
-        labels=np.array([class_index[label] for label in part.labels], dtype=np.int32),
+        labels=np.array([class_index.get(label, -1) for label in part.labels], dtype=np.int32),
         ids=part.ids,
     )

@@ -484,3 +484,9 @@ def _to_frame(rows: list[Row]) -> pd.DataFrame:
         raise DataError(f"document ids must be unique, but {_few(duplicated)} repeat; "
                         "delete the archive so it is downloaded again")
     return frame
+
+
+def read_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
+    """One table file as text cells (CSV, TSV, JSON lines, parquet), for `han.predict`."""
+    frame, _ = _load_table(Path(path), _table_format({"format": fmt}, Path(path)))
+    return frame

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from han.io import atomic_open
 
 PAD, UNK = "<pad>", "<unk>"
 
@@ -53,12 +53,8 @@ class Vocabulary:
         return np.fromiter((get(w, self.unk_id) for w in words), np.int32, len(words))
 
     def save(self, path: Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_open(path) as handle:
             json.dump({"pad": PAD, "unk": UNK, "words": self.words}, handle, ensure_ascii=False)
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
