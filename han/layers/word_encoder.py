@@ -1,0 +1,98 @@
+"""Word encoder: embedding + bidirectional GRU over the words of each sentence (section 2.2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def rnn_safe_mask(mask: Any) -> Any:
+    """`mask`, with the first step of every all-padding row switched on.
+
+    Keras' cuDNN GRU asserts that no row is fully masked (tensorflow/tensorflow#43103). The extra
+    step only feeds the RNN; pooling uses the real mask, so such rows still pool to zeros.
+    """
+    mask = ops.cast(mask, "bool")
+    empty = ops.logical_not(ops.any(mask, axis=-1, keepdims=True))
+    first = ops.expand_dims(ops.arange(ops.shape(mask)[-1]) == 0, 0)
+    return ops.logical_or(mask, ops.logical_and(empty, first))
+
+
+def bidirectional_gru(units: int, name: str) -> keras.layers.Bidirectional:
+    """BiGRU returning the concatenated [→h_t, ←h_t] at every step (cuDNN-compatible defaults)."""
+    return keras.layers.Bidirectional(
+        keras.layers.GRU(units, return_sequences=True), merge_mode="concat", name=name
+    )
+
+
+@keras.saving.register_keras_serializable(package="han")
+class WordEncoder(keras.layers.Layer):
+    """x_it = W_e w_it;  h_it = [GRU→(x_it), GRU←(x_it)]  (eqs. 5-7 minus the attention).
+
+    call(word_ids (S, T) int) -> (states (S, T, 2·gru_units), mask (S, T) bool = ids != 0).
+    `embeddings_initializer` is an initializer name or a (vocab_size, embedding_dim) matrix
+    (e.g. word2vec); a matrix is copied in at build time and is not part of the config, since
+    the trained weights are saved with the model anyway.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        gru_units: int,
+        embedding_dropout: float = 0.0,
+        embeddings_initializer: str | np.ndarray | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.vocab_size = int(vocab_size)
+        self.embedding_dim = int(embedding_dim)
+        self.gru_units = int(gru_units)
+        self.embedding_dropout = float(embedding_dropout)
+        self._matrix: np.ndarray | None = None
+        initializer: Any = "uniform"
+        if isinstance(embeddings_initializer, np.ndarray):
+            expected = (self.vocab_size, self.embedding_dim)
+            if embeddings_initializer.shape != expected:
+                raise ValueError(
+                    f"embedding matrix has shape {embeddings_initializer.shape}, expected "
+                    f"{expected} (vocab_size, embedding_dim)"
+                )
+            self._matrix = embeddings_initializer
+        elif embeddings_initializer is not None:
+            initializer = embeddings_initializer
+        self._initializer_name = initializer if isinstance(initializer, str) else None
+        self.embedding = keras.layers.Embedding(
+            self.vocab_size,
+            self.embedding_dim,
+            embeddings_initializer=initializer,
+            name="embedding",
+        )
+        self.dropout = keras.layers.Dropout(self.embedding_dropout, name="embedding_dropout")
+        self.rnn = bidirectional_gru(self.gru_units, name="bigru")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.embedding.build(input_shape)
+        if self._matrix is not None:
+            self.embedding.embeddings.assign(self._matrix.astype("float32"))
+        self.rnn.build((*input_shape, self.embedding_dim))
+
+    def call(self, word_ids: Any, training: bool | None = None) -> tuple[Any, Any]:
+        word_ids = ops.cast(word_ids, "int32")
+        mask = ops.not_equal(word_ids, 0)
+        embedded = self.dropout(self.embedding(word_ids), training=training)
+        states = self.rnn(embedded, mask=rnn_safe_mask(mask), training=training)
+        return states, mask
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "gru_units": self.gru_units,
+            "embedding_dropout": self.embedding_dropout,
+            "embeddings_initializer": self._initializer_name if self._matrix is None else None,
+        }

@@ -1,0 +1,166 @@
+"""The layers of han.layers against hand computations, on tiny inputs."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from han.layers import (
+    AttentionPooling,
+    MaskedAveragePooling,
+    MaskedMaxPooling,
+    SentenceEncoder,
+    WordEncoder,
+    masked_softmax,
+)
+
+MASK = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]], dtype=bool)
+POOLINGS = [
+    pytest.param(lambda: AttentionPooling(5), id="attention"),
+    pytest.param(MaskedAveragePooling, id="average"),
+    pytest.param(MaskedMaxPooling, id="max"),
+]
+
+
+@pytest.fixture
+def mixed_precision():
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+
+
+def _inputs(seed: int = 0, shape: tuple[int, ...] = (3, 4, 6)) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def test_attention_pooling_follows_the_equations() -> None:
+    layer = AttentionPooling(5)
+    x = _inputs()
+    pooled, weights = (t.numpy() for t in layer(x, mask=MASK))
+
+    kernel, bias = layer.projection.get_weights()
+    scores = np.tanh(x @ kernel + bias) @ layer.context.numpy()
+    exps = np.where(MASK, np.exp(scores - scores.max(axis=1, keepdims=True)), 0.0)
+    expected = exps / exps.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, expected, atol=1e-6)
+    np.testing.assert_allclose(pooled, (expected[..., None] * x).sum(axis=1), atol=1e-5)
+    assert np.all(weights[~MASK] == 0.0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_masked_softmax_ignores_huge_padded_scores() -> None:
+    scores = np.array([[1e4, -1e4, 6e4], [3.0, 3.0, -7.0]], dtype="float32")
+    mask = np.array([[1, 1, 0], [1, 1, 0]], dtype=bool)
+    weights = masked_softmax(scores, mask).numpy()
+    np.testing.assert_array_equal(weights, [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+
+
+def test_average_pooling_matches_numpy() -> None:
+    x = _inputs(1)
+    pooled, weights = (t.numpy() for t in MaskedAveragePooling()(x, mask=MASK))
+    counts = MASK.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(weights, MASK / counts, atol=1e-7)
+    expected = np.stack([x[i, MASK[i]].mean(axis=0) for i in range(len(x))])
+    np.testing.assert_allclose(pooled, expected, atol=1e-6)
+
+
+def test_max_pooling_never_picks_padding_and_reports_argmax_shares() -> None:
+    # All real values are negative, so an unmasked max would pick the zero padding.
+    x = np.array([[[-1.0, -5.0, -4.0], [-3.0, -2.0, -6.0], [0.0, 0.0, 0.0]]], dtype="float32")
+    mask = np.array([[1, 1, 0]], dtype=bool)
+    pooled, weights = (t.numpy() for t in MaskedMaxPooling()(x, mask=mask))
+    np.testing.assert_array_equal(pooled, [[-1.0, -2.0, -4.0]])
+    # Features 0 and 2 peak at position 0, feature 1 at position 1.
+    np.testing.assert_allclose(weights, [[2 / 3, 1 / 3, 0.0]], atol=1e-7)
+
+    x = _inputs(2)
+    pooled, weights = (t.numpy() for t in MaskedMaxPooling()(x, mask=MASK))
+    expected = np.stack([x[i, MASK[i]].max(axis=0) for i in range(len(x))])
+    np.testing.assert_array_equal(pooled, expected)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-6)
+    assert np.all(weights[~MASK] == 0.0)
+
+
+@pytest.mark.parametrize("make", POOLINGS)
+def test_rows_without_valid_positions_pool_to_zeros(make) -> None:
+    layer = make()
+    x = tf.constant(_inputs(3) * 100.0)
+    mask = MASK.copy()
+    mask[1] = False
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        pooled, weights = layer(x, mask=mask)
+        total = tf.reduce_sum(pooled)
+    gradient = tape.gradient(total, x).numpy()
+    assert np.all(pooled.numpy()[1] == 0.0)
+    assert np.all(weights.numpy()[1] == 0.0)
+    assert np.isfinite(pooled.numpy()).all() and np.isfinite(gradient).all()
+    assert np.all(gradient[1] == 0.0)
+
+
+@pytest.mark.parametrize("make", POOLINGS)
+def test_pooling_under_mixed_precision(make, mixed_precision) -> None:
+    layer = make()
+    x = (_inputs(4) * 300.0).astype("float16")
+    pooled, weights = layer(x, mask=MASK)
+    assert pooled.dtype == tf.float16 and weights.dtype == tf.float32
+    assert np.isfinite(pooled.numpy()).all()
+    np.testing.assert_allclose(weights.numpy().sum(axis=1), 1.0, atol=1e-5)
+    assert np.all(weights.numpy()[~MASK] == 0.0)
+
+
+def test_word_encoder_shapes_mask_and_padding_invariance() -> None:
+    encoder = WordEncoder(vocab_size=20, embedding_dim=8, gru_units=4)
+    ids = np.array([[3, 4, 5, 0], [7, 0, 0, 0], [0, 0, 0, 0]], dtype="int32")
+    states, mask = encoder(ids)
+    assert states.shape == (3, 4, 8)
+    np.testing.assert_array_equal(mask.numpy(), ids != 0)
+    assert np.isfinite(states.numpy()).all()  # the all-padding row too
+
+    longer, _ = encoder(np.pad(ids, ((0, 0), (0, 3))))
+    valid = ids != 0
+    np.testing.assert_allclose(longer.numpy()[:, :4][valid], states.numpy()[valid], atol=1e-6)
+
+
+def test_word_encoder_uses_a_given_embedding_matrix() -> None:
+    matrix = np.random.default_rng(0).normal(size=(20, 8)).astype("float32")
+    encoder = WordEncoder(20, 8, 4, embeddings_initializer=matrix)
+    encoder(np.array([[1, 2]], dtype="int32"))
+    np.testing.assert_array_equal(encoder.embedding.embeddings.numpy(), matrix)
+    assert encoder.get_config()["embeddings_initializer"] is None  # weights, not config
+    with pytest.raises(ValueError, match="embedding_dim"):
+        WordEncoder(20, 6, 4, embeddings_initializer=matrix)
+
+
+def test_sentence_encoder_skips_masked_steps() -> None:
+    encoder = SentenceEncoder(gru_units=3)
+    sentences = _inputs(5, (1, 3, 6))
+    holed = np.insert(sentences, 1, 9.0, axis=1)  # a masked step with garbage in it
+    mask = np.array([[1, 0, 1, 1]], dtype=bool)
+    dense = encoder(sentences).numpy()
+    sparse = encoder(holed, mask=mask).numpy()
+    assert sparse.shape == (1, 4, 6)
+    np.testing.assert_allclose(sparse[:, [0, 2, 3]], dense, atol=1e-6)
+    assert np.all(sparse[:, 1] == 0.0)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        AttentionPooling(7, name="att"),
+        MaskedAveragePooling(),
+        MaskedMaxPooling(),
+        WordEncoder(30, 8, 4, embedding_dropout=0.1),
+        SentenceEncoder(5, dropout=0.2),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_layers_serialize(layer) -> None:
+    revived = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))
+    assert type(revived) is type(layer)
+    assert revived.get_config() == layer.get_config()
