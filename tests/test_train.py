@@ -1,0 +1,195 @@
+"""The runner end to end, as a user runs it: `python -m han.train …` in a subprocess.
+
+Runs use a small CSV of real BBC articles and a shrunken model, so each takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from han.data.sources import dataset_files, read_documents
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+SHRINK = [
+    "model.embedding_dim=16",
+    "model.gru_units=8",
+    "model.attention_dim=8",
+    "trainer.batch_size=16",
+    "trainer.eval_batch_size=64",
+    "trainer.patience=0",
+    "progress=false",
+    "workers=1",
+]
+
+
+@pytest.fixture(scope="module")
+def bbc_csv(tmp_path_factory, mirror_dir) -> Path:
+    """40 real BBC articles per class (politics, sport, entertainment) as a user's CSV."""
+    cfg = {"kind": "bbc", "filename": "bbc-fulltext.zip", "url": "unused",
+           "classes": ["politics", "sport", "entertainment"]}
+    docs, _ = read_documents(cfg, dataset_files(cfg, mirror_dir, mirror_dir))
+    small = docs.groupby("label", group_keys=False).head(40)
+    path = tmp_path_factory.mktemp("bbc") / "bbc.csv"
+    small[["id", "text", "label"]].to_csv(path, index=False)
+    return path
+
+
+def train_command(run_dir: Path, bbc_csv: Path, *overrides: str) -> list[str]:
+    return [
+        sys.executable, "-m", "han.train", "dataset=csv", f"dataset.train_path={bbc_csv}",
+        "dataset.id_column=id", "dataset.vocab.min_count=2", f"hydra.run.dir={run_dir}",
+        f"paths.cache_dir={run_dir.parent / 'cache'}", *SHRINK, *overrides,
+    ]
+
+
+def run_train(run_dir: Path, bbc_csv: Path, *overrides: str, env=None) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        train_command(run_dir, bbc_csv, *overrides), capture_output=True, text=True,
+        timeout=600, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def metrics_numbers(run_dir: Path) -> dict:
+    m = json.loads((run_dir / "metrics.json").read_text())
+    return {"test": m["test"], "validation": m["validation"],
+            "losses": [h["loss"] for h in m["history"]]}
+
+
+@pytest.mark.parametrize("dataset", ["news", "imdb", "csv"])
+def test_every_config_composes_and_builds(dataset):
+    from han.models import build_model
+    from han.training import make_optimizer
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        for model in ["han", "han_avg", "han_max", "flat", "flat_avg"]:
+            for runtime in ["cpu", "gpu", "multi_gpu", "multi_worker"]:
+                extra = ["dataset.train_path=x.csv"] if dataset == "csv" else []
+                cfg = compose("train", [f"dataset={dataset}", f"model={model}",
+                                        f"runtime={runtime}", *extra])
+                assert cfg.model.name == model and cfg.runtime.strategy in (
+                    "default", "mirrored", "multi_worker")
+                assert cfg.dataset.max_sentences > 0 and cfg.trainer.batch_size > 0
+            built = build_model(compose("train", [f"model={model}", *SHRINK[:3]]).model, 50, 3)
+            ids = np.ones((2, 3, 4) if built.input_rank == 3 else (2, 5), np.int32)
+            assert built(ids).shape == (2, 3)
+            assert make_optimizer(cfg.trainer).learning_rate is not None
+
+
+def test_flat_model_brings_the_tutorial_training_settings():
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("train", ["model=flat", "dataset=imdb"])
+        assert (cfg.trainer.batch_size, cfg.trainer.epochs) == (256, 3)
+        assert cfg.trainer.learning_rate == 1e-3 and cfg.dataset.max_tokens == 250
+        # A command-line override still wins over the model's defaults.
+        assert compose("train", ["model=flat", "trainer.batch_size=64"]).trainer.batch_size == 64
+        han = compose("train", ["model=han"])
+        assert (han.trainer.batch_size, han.model.embedding_dim, han.model.gru_units) == (64, 200, 50)
+
+
+def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
+    run_dir = tmp_path / "run"
+    result = run_train(run_dir, bbc_csv, "trainer.epochs=2")
+    assert result.stdout.strip().splitlines()[-1] == f"run directory: {run_dir}"
+    for name in [".hydra/config.yaml", "vocab.json", "model.keras", "metrics.json",
+                 "predictions.csv", "data_summary.json", "train.log"]:
+        assert (run_dir / name).exists(), name
+    assert list((run_dir / "tensorboard" / "train").glob("events.out.tfevents.*"))
+    assert list((run_dir / "tensorboard" / "validation").glob("events.out.tfevents.*"))
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert {"dataset", "model", "seed", "num_classes", "classes", "test", "validation", "train"} <= set(m)
+    assert m["classes"] == ["entertainment", "politics", "sport"] and m["num_classes"] == 3
+    assert set(m["test"]) >= {"accuracy", "macro_f1", "loss", "per_class", "confusion_matrix"}
+    assert set(m["validation"]) >= {"accuracy", "macro_f1", "best_epoch"}
+    assert set(m["train"]) >= {"epochs", "seconds", "docs_per_second"}
+    assert m["train"]["epochs"] == 2 and 1 <= m["validation"]["best_epoch"] <= 2
+    predictions = pd.read_csv(run_dir / "predictions.csv")
+    assert list(predictions.columns) == ["id", "label", "predicted", "prob_entertainment",
+                                         "prob_politics", "prob_sport"]
+    assert len(predictions) == sum(m["test"]["confusion_matrix"][0]) + sum(
+        m["test"]["confusion_matrix"][1]) + sum(m["test"]["confusion_matrix"][2])
+    accuracy = (predictions["label"] == predictions["predicted"]).mean()
+    assert accuracy == pytest.approx(m["test"]["accuracy"])
+    np.testing.assert_allclose(predictions.filter(like="prob_").sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_same_seed_same_metrics_and_resume_after_kill(tmp_path, bbc_csv):
+    epochs = "trainer.epochs=4"
+    first, second = tmp_path / "a", tmp_path / "b"
+    run_train(first, bbc_csv, epochs, "seed=3")
+    run_train(second, bbc_csv, epochs, "seed=3")
+    assert metrics_numbers(first) == metrics_numbers(second)
+
+    # Kill -9 after the first completed epoch, start again in the same directory.
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(train_command(killed, bbc_csv, epochs, "seed=3"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = killed / "checkpoints" / "state.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if state.exists() and json.loads(state.read_text())["next_epoch"] >= 1:
+            break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "metrics.json").exists()
+    resumed = run_train(killed, bbc_csv, epochs, "seed=3")
+    assert "resuming after epoch" in resumed.stderr + (killed / "train.log").read_text()
+    assert metrics_numbers(killed) == metrics_numbers(first)
+
+
+def test_mirrored_strategy_over_two_logical_cpus(tmp_path, bbc_csv):
+    run_dir = tmp_path / "mirrored"
+    result = run_train(run_dir, bbc_csv, "trainer.epochs=3", "runtime.strategy=mirrored",
+                       "runtime.logical_cpus=2")
+    log = (run_dir / "train.log").read_text() + result.stderr
+    assert "strategy mirrored (2 replicas)" in log
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["train"]["epochs"] == 3 and m["validation"]["accuracy"] > 0.5
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_two_workers_train_in_step_and_end_with_the_same_weights(tmp_path, bbc_csv):
+    from han.runtime import tf_config
+
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    run_dir = tmp_path / "multi"
+    procs = []
+    for index in range(2):
+        env = dict(os.environ, TF_CONFIG=tf_config(workers, index))
+        procs.append(subprocess.Popen(
+            train_command(run_dir, bbc_csv, "trainer.epochs=2", "runtime=multi_worker"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        ))
+    for proc in procs:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+    chief = np.load(run_dir / "checkpoints" / "epoch2.npz")
+    other = np.load(run_dir / "checkpoints-worker1" / "epoch2.npz")
+    assert chief.files == other.files
+    for name in chief.files:
+        np.testing.assert_array_equal(chief[name], other[name])
+    m = json.loads((run_dir / "metrics.json").read_text())
+    assert m["train"]["epochs"] == 2
