@@ -1,0 +1,75 @@
+# HAN research codebase. `make help` lists the targets.
+# Every target that needs the environment creates it first: on a fresh clone
+# `make train DATASET=news` and `make test` are all the set-up there is.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATASET ?= news
+MODEL ?= han
+ARGS ?=
+SWEEP ?=
+RUN ?=
+INPUT ?= -
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=$(DATASET) MODEL=$(MODEL) ARGS=\"<Hydra overrides>\"):\n"} \
+		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+
+lock: ## Re-pin requirements.lock from the current environment (after changing pyproject.toml)
+	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+
+data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|csv)
+	$(PY) -m han.data dataset=$(DATASET) task_name=data $(ARGS)
+
+train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg)
+	$(PY) -m han.train dataset=$(DATASET) model=$(MODEL) $(ARGS)
+
+sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
+	$(PY) -m han.train -m dataset=$(DATASET) $(ARGS)
+
+compare: setup ## Aggregate a sweep (SWEEP=<sweep dir>; none: run experiment=news_compare first)
+	@set -e; sweep="$(SWEEP)"; \
+	if [ -z "$$sweep" ]; then \
+		$(PY) -m han.train -m experiment=news_compare $(ARGS); \
+		sweep=$$(ls -td logs/train/multiruns/*/ | head -n 1); \
+	fi; \
+	$(PY) -m experiments.compare "$$sweep"
+
+predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|folder|->)
+	$(PY) -m han.predict run_dir=$(RUN) input=$(INPUT) $(ARGS)
+
+explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>)
+	$(PY) -m han.predict run_dir=$(RUN) report=true $(ARGS)
+
+test: setup ## Run the default test suite (no slow tests), and ruff
+	$(VENV)/bin/ruff check han experiments tests
+	$(VENV)/bin/pytest -q
+
+test-slow: setup ## Run the slow real-data tests (BBC and IMDB runs)
+	$(VENV)/bin/pytest -q -m slow
+
+bench: setup ## Packed HAN vs padded reference on IMDB (ARGS="model=han bench.num_docs=2048")
+	$(PY) -m han.bench $(ARGS)
+
+bench-data: setup ## Cold and warm time to prepare a dataset (DATASET=imdb)
+	$(PY) -m han.bench_data dataset=$(DATASET) $(ARGS)
+
+lint: setup ## ruff
+	$(VENV)/bin/ruff check han experiments tests
+
+clean: ## Remove caches (not downloads, not runs)
+	rm -rf data/cache .pytest_cache .ruff_cache
+
+.PHONY: help setup lock data train sweep compare predict explain test test-slow bench bench-data lint clean
