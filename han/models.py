@@ -139,9 +139,12 @@ class HierarchicalAttentionNetwork(_Classifier):
 
     input_rank = 3
 
-    def __init__(self, *args: Any, sentence_dropout: float = 0.0, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sentence_dropout: float = 0.0, word_chunks: int = 4, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.sentence_dropout = float(sentence_dropout)
+        self.word_chunks = max(1, int(word_chunks))
         self.sentence_encoder = SentenceEncoder(
             self.gru_units, dropout=self.sentence_dropout, name="sentence_encoder"
         )
@@ -167,8 +170,7 @@ class HierarchicalAttentionNetwork(_Classifier):
 
         # Word level over the S real sentences only.
         slots = tf.where(sentence_mask)  # (S, 2): [document, sentence slot]
-        words, word_mask = self.word_encoder(tf.boolean_mask(ids, sentence_mask), training=training)
-        sentences, word_weights = self.word_attention(words, mask=word_mask)  # (S, 2H), (S, T)
+        sentences, word_weights = self._read(tf.boolean_mask(ids, sentence_mask), training)
 
         # Sentence level on a left-aligned grid: sentence k of a document goes to row k.
         rank = tf.cumsum(tf.cast(sentence_mask, tf.int64), axis=1) - 1  # (B, L)
@@ -190,8 +192,37 @@ class HierarchicalAttentionNetwork(_Classifier):
             "sentence_attention": sentence_weights,
         }
 
+    def _read(self, packed: Any, training: bool | None) -> tuple[Any, Any]:
+        """Word encoder + word attention over packed sentences (S, T) → (S, 2H), (S, T).
+
+        The GRU's cost grows with rows × steps, and one long sentence would make every row run
+        T steps. So sentences are sorted by length and read in `word_chunks` groups, each only
+        as long as its own longest sentence; results go back to the original order. Each row is
+        computed independently of the others, so the grouping changes no number.
+        """
+        lengths = tf.reduce_sum(tf.cast(packed != 0, tf.int32), axis=1)
+        order = tf.argsort(lengths)
+        packed, lengths = tf.gather(packed, order), tf.gather(lengths, order)
+        count, width = tf.shape(packed)[0], tf.shape(packed)[1]
+        vectors, weights = [], []
+        for k in range(self.word_chunks):
+            start = count * k // self.word_chunks
+            stop = count * (k + 1) // self.word_chunks
+            # reduce_max of an empty group is the int32 minimum; a group reads at least 1 step.
+            steps = tf.maximum(tf.reduce_max(lengths[start:stop]), 1)
+            words, mask = self.word_encoder(packed[start:stop, :steps], training=training)
+            vector, weight = self.word_attention(words, mask=mask)
+            vectors.append(vector)
+            weights.append(tf.pad(weight, [[0, 0], [0, width - steps]]))
+        inverse = tf.math.invert_permutation(order)
+        return tf.gather(tf.concat(vectors, 0), inverse), tf.gather(tf.concat(weights, 0), inverse)
+
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "sentence_dropout": self.sentence_dropout}
+        return {
+            **super().get_config(),
+            "sentence_dropout": self.sentence_dropout,
+            "word_chunks": self.word_chunks,
+        }
 
 
 @keras.saving.register_keras_serializable(package="han")
@@ -253,6 +284,7 @@ def build_model(
     }
     if family == "hierarchical":
         kwargs["sentence_dropout"] = float(model_cfg.get("sentence_dropout", 0.0))
+        kwargs["word_chunks"] = int(model_cfg.get("word_chunks", 4))
     model = FAMILIES[family](**kwargs)
     # Built with unknown sizes, so the saved build config and exports accept any L, T, N.
     model.build((None,) * model.input_rank)

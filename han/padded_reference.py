@@ -1,9 +1,10 @@
 """A plain functional HAN over the full (B, L, T) grid, the way most public ports build it.
 
-Every one of the L sentence slots goes through the word encoder, padding slots included; the
-layers and masks are the project's own, so it computes the same function as
-`HierarchicalAttentionNetwork` with attention pooling. Used only by the benchmark, to measure
-what packing the real sentences saves.
+Every one of the L sentence slots goes through the word encoder, padding slots included, and
+the GRUs are stock `Bidirectional(GRU)` layers driven by a mask. Attention is the project's own
+masked `AttentionPooling`, so the reference computes the same function as
+`HierarchicalAttentionNetwork` and differs only in how it gets there. Used by the benchmark to
+measure what packing, length-sorted chunks and the mask-free BiGRU save.
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from han.layers import AttentionPooling, SentenceEncoder, WordEncoder
+from han.layers import AttentionPooling
+
+
+def _masked_bigru(units: int, name: str) -> keras.layers.Bidirectional:
+    return keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True), name=name)
 
 
 def build_padded_han(
@@ -32,22 +37,25 @@ def build_padded_han(
     (one call of batch B·L), which is what Keras 2's `TimeDistributed` did.
     """
     ids = keras.Input((max_sentences, max_words), dtype="int32", name="ids")
-    word_encoder = WordEncoder(vocab_size, embedding_dim, gru_units, name="word_encoder")
+    embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+    word_gru = _masked_bigru(gru_units, "word_bigru")
     word_attention = AttentionPooling(attention_dim, name="word_attention")
+
+    def read(word_ids):
+        mask = ops.not_equal(word_ids, 0)
+        states = word_gru(embedding(word_ids), mask=mask)
+        return word_attention(states, mask=mask)[0]
 
     if time_distributed:
         word_ids = keras.Input((max_words,), dtype="int32", name="word_ids")
-        states, word_mask = word_encoder(word_ids)
-        sentence, _ = word_attention(states, mask=word_mask)
-        reader = keras.Model(word_ids, sentence, name="sentence_reader")
+        reader = keras.Model(word_ids, read(word_ids), name="sentence_reader")
         sentences = keras.layers.TimeDistributed(reader, name="time_distributed")(ids)
     else:
-        states, word_mask = word_encoder(ops.reshape(ids, (-1, max_words)))
-        sentence, _ = word_attention(states, mask=word_mask)
+        sentence = read(ops.reshape(ids, (-1, max_words)))
         sentences = ops.reshape(sentence, (-1, max_sentences, 2 * gru_units))
 
     sentence_mask = ops.any(ops.not_equal(ids, 0), axis=-1)
-    states = SentenceEncoder(gru_units, name="sentence_encoder")(sentences, mask=sentence_mask)
+    states = _masked_bigru(gru_units, "sentence_bigru")(sentences, mask=sentence_mask)
     document, _ = AttentionPooling(attention_dim, name="sentence_attention")(
         states, mask=sentence_mask
     )

@@ -66,7 +66,9 @@ def predict(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
 
     forward = getattr(model, "_han_predict", None)
     if forward is None:
-        forward = tf.function(lambda ids: model(ids, training=False), reduce_retracing=True)
+        # Batch shapes vary: one trace with unknown dimensions serves every batch.
+        spec = tf.TensorSpec((None,) * (2 if source.flat else 3), tf.int32)
+        forward = tf.function(lambda ids: model(ids, training=False), input_signature=[spec])
         model._han_predict = forward
     probs = np.zeros((len(source.docs), 0), dtype=np.float32)
     chunks, order = [], []

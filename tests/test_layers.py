@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from han.layers import (
     AttentionPooling,
+    BidirectionalGRU,
     MaskedAveragePooling,
     MaskedMaxPooling,
     SentenceEncoder,
@@ -137,16 +138,30 @@ def test_word_encoder_uses_a_given_embedding_matrix() -> None:
         WordEncoder(20, 6, 4, embeddings_initializer=matrix)
 
 
-def test_sentence_encoder_skips_masked_steps() -> None:
+def test_sentence_encoder_ignores_padded_steps() -> None:
     encoder = SentenceEncoder(gru_units=3)
     sentences = _inputs(5, (1, 3, 6))
-    holed = np.insert(sentences, 1, 9.0, axis=1)  # a masked step with garbage in it
-    mask = np.array([[1, 0, 1, 1]], dtype=bool)
+    padded = np.concatenate([sentences, np.full((1, 2, 6), 9.0, "float32")], axis=1)
+    mask = np.array([[1, 1, 1, 0, 0]], dtype=bool)  # garbage in the padded steps
     dense = encoder(sentences).numpy()
-    sparse = encoder(holed, mask=mask).numpy()
-    assert sparse.shape == (1, 4, 6)
-    np.testing.assert_allclose(sparse[:, [0, 2, 3]], dense, atol=1e-6)
-    assert np.all(sparse[:, 1] == 0.0)
+    sparse = encoder(padded, mask=mask).numpy()
+    assert sparse.shape == (1, 5, 6)
+    np.testing.assert_allclose(sparse[:, :3], dense, atol=1e-6)
+    assert np.all(sparse[:, 3:] == 0.0)
+
+
+def test_mask_free_bigru_equals_a_masked_keras_bidirectional_gru() -> None:
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(6, 7, 5)).astype("float32")
+    lengths = np.array([7, 1, 4, 0, 3, 6])
+    mask = np.arange(7)[None, :] < lengths[:, None]
+    ours = BidirectionalGRU(4)
+    stock = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True))
+    ours.build(inputs.shape)
+    stock.build(inputs.shape)
+    stock.set_weights(ours.get_weights())
+    expected = stock(inputs, mask=mask).numpy() * mask[..., None]
+    np.testing.assert_allclose(ours(inputs, mask=mask).numpy(), expected, atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -8,24 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-
-def rnn_safe_mask(mask: Any) -> Any:
-    """`mask`, with the first step of every all-padding row switched on.
-
-    Keras' cuDNN GRU asserts that no row is fully masked (tensorflow/tensorflow#43103). The extra
-    step only feeds the RNN; pooling uses the real mask, so such rows still pool to zeros.
-    """
-    mask = ops.cast(mask, "bool")
-    empty = ops.logical_not(ops.any(mask, axis=-1, keepdims=True))
-    first = ops.expand_dims(ops.arange(ops.shape(mask)[-1]) == 0, 0)
-    return ops.logical_or(mask, ops.logical_and(empty, first))
-
-
-def bidirectional_gru(units: int, name: str) -> keras.layers.Bidirectional:
-    """BiGRU returning the concatenated [→h_t, ←h_t] at every step (cuDNN-compatible defaults)."""
-    return keras.layers.Bidirectional(
-        keras.layers.GRU(units, return_sequences=True), merge_mode="concat", name=name
-    )
+from han.layers.bigru import BidirectionalGRU
 
 
 @keras.saving.register_keras_serializable(package="han")
@@ -72,7 +55,7 @@ class WordEncoder(keras.layers.Layer):
             name="embedding",
         )
         self.dropout = keras.layers.Dropout(self.embedding_dropout, name="embedding_dropout")
-        self.rnn = bidirectional_gru(self.gru_units, name="bigru")
+        self.rnn = BidirectionalGRU(self.gru_units, name="bigru")
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.embedding.build(input_shape)
@@ -84,7 +67,7 @@ class WordEncoder(keras.layers.Layer):
         word_ids = ops.cast(word_ids, "int32")
         mask = ops.not_equal(word_ids, 0)
         embedded = self.dropout(self.embedding(word_ids), training=training)
-        states = self.rnn(embedded, mask=rnn_safe_mask(mask), training=training)
+        states = self.rnn(embedded, mask=mask, training=training)
         return states, mask
 
     def get_config(self) -> dict[str, Any]:
