@@ -133,3 +133,13 @@ def test_shards_split_the_plan_evenly(corpus):
     shards = [BatchSource(enc, 2, shard_index=i, num_shards=2).plan(0) for i in range(2)]
     assert len(shards[0]) == len(shards[1]) == 3
     assert not set(np.concatenate(shards[0])) & set(np.concatenate(shards[1]))
+
+
+def test_flat_view_of_an_empty_document_does_not_shift_the_others():
+    corpus = make_corpus(["One two.", "", "Three four five."], ["a", "a", "a"])
+    docs = encode_corpus(corpus, np.arange(len(corpus.lexicon), dtype=np.int32) + 2, ["a"],
+                         np.arange(3))
+    flat = docs.flat(10)
+    batch = flat.padded(np.arange(3), flat=True)
+    assert (batch[1] == 0).all()
+    np.testing.assert_array_equal(batch[2, :4], docs.tokens[3:7])

@@ -106,10 +106,11 @@ class EncodedDocs:
         stats = ViewStats(
             docs_truncated=int(cut.sum()), words_dropped=int((doc_tokens - max_tokens)[cut].sum())
         )
+        keep = lengths > 0  # an empty document has no sentence row at all, as in `hierarchical`
         return EncodedDocs(
             tokens=tokens,
-            sentence_lengths=lengths,
-            doc_sentences=(lengths > 0).astype(np.int32),
+            sentence_lengths=lengths[keep],
+            doc_sentences=keep.astype(np.int32),
             labels=self.labels,
             ids=self.ids,
             stats=stats,
