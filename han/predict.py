@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import hydra
 import numpy as np
@@ -19,39 +21,56 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from han.data.corpus import Corpus
-from han.data.encode import encode_corpus
+from han.data.encode import EncodedDocs, encode_corpus
 from han.data.prepare import tokenizer_settings
+from han.data.sources import DataError
 from han.data.vocab import Vocabulary
 from han.explain import document_attention
+from han.io import atomic_write_text
 from han.report import DocumentAttention, select_documents, write_report
+
+if TYPE_CHECKING:
+    import keras
 
 log = logging.getLogger("han.predict")
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl", ".json", ".parquet"}
+RUN_FILES = (".hydra/config.yaml", "vocab.json", "model.keras", "metrics.json")
+
+
+def finished_run(run_dir: Path) -> Path:
+    """`run_dir` if it holds everything a finished run writes; else an error naming it."""
+    run_dir = Path(run_dir)
+    missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{run_dir} is not a finished run directory: missing {', '.join(missing)}. "
+            f"Give run_dir=<the folder that `make train` printed last>."
+        )
+    return run_dir
 
 
 class SavedRun:
     """A finished run directory: config, vocabulary, classes and the best model."""
 
     def __init__(self, run_dir: Path) -> None:
+        self.dir = finished_run(run_dir)
+        self.cfg = OmegaConf.load(self.dir / ".hydra/config.yaml")
+        self.vocabulary = Vocabulary.load(self.dir / "vocab.json")
+        self.classes = json.loads((self.dir / "metrics.json").read_text())["classes"]
+        self.flat = str(self.cfg.model.get("family", "hierarchical")) == "flat"
+
+    @cached_property
+    def model(self) -> keras.Model:
+        """Loaded on first use: the data stage may fork tokenizer processes, which is only safe
+        before TensorFlow starts its threads (`han.train` prepares its data first too)."""
         import keras
 
         import han.models  # noqa: F401 - registers the custom layers and models for loading
 
-        self.dir = Path(run_dir)
-        missing = [n for n in (".hydra/config.yaml", "vocab.json", "model.keras", "metrics.json")
-                   if not (self.dir / n).exists()]
-        if missing:
-            raise FileNotFoundError(
-                f"{self.dir} is not a finished run directory: missing {', '.join(missing)}. "
-                f"Give run_dir=<the folder that `make train` printed last>."
-            )
-        self.cfg = OmegaConf.load(self.dir / ".hydra/config.yaml")
-        self.vocabulary = Vocabulary.load(self.dir / "vocab.json")
-        self.classes = json.loads((self.dir / "metrics.json").read_text())["classes"]
-        self.model = keras.saving.load_model(self.dir / "model.keras")
-        self.flat = str(self.cfg.model.get("family", "hierarchical")) == "flat"
+        return keras.saving.load_model(self.dir / "model.keras")
 
-    def view(self, docs):
+    def view(self, docs: EncodedDocs) -> EncodedDocs:
+        """The run's L×T (or first-N) view, with the run's own settings."""
         if self.flat:
             return docs.flat(int(self.cfg.dataset.max_tokens))
         return docs.hierarchical(
@@ -64,11 +83,19 @@ class SavedRun:
         self, documents: pd.DataFrame, batch_size: int = 64, progress: bool = False
     ) -> list[DocumentAttention]:
         """Prediction and attention of every document (columns id, text, optional label)."""
-        frame = documents.assign(
-            label=documents.get("label", ""), source_split=""
-        )
+        frame = documents.assign(label=documents.get("label", ""), source_split="")
         settings = tokenizer_settings(self.cfg.dataset, self.cfg.paths)
+        # One process: forking after TensorFlow has started its threads is unsafe.
         corpus = Corpus.from_documents(frame, settings, workers=1, progress=progress)
+        # As in training, a document with no sentence is skipped: the model has nothing to read
+        # (and the flat view assumes every document has words).
+        empty = corpus.doc_sentences == 0
+        if empty.any():
+            log.warning(
+                "skipped %d document(s) with no words: %s",
+                int(empty.sum()), ", ".join(map(str, corpus.ids[empty])),
+            )
+            corpus, frame = corpus.select(~empty), frame[~empty]
         everything = np.arange(len(corpus))
         model_view = self.view(
             encode_corpus(corpus, self.vocabulary.lexicon_map(corpus.lexicon), self.classes, everything)
@@ -109,25 +136,36 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
 
         table = read_table(path)
         if text_column not in table:
-            raise KeyError(f"{path} has no column {text_column!r} (columns: {list(table)}); "
-                           f"set text_column=<name>")
-        frame = pd.DataFrame({"id": [f"{path.stem}-{i}" for i in range(len(table))],
-                              "text": table[text_column].fillna("").astype(str)})
+            raise DataError(f"{path} has no column {text_column!r} (columns: {list(table)}); "
+                            f"set text_column=<name>")
+        ids = table["id"] if "id" in table else [f"{path.stem}-{i}" for i in range(len(table))]
+        frame = pd.DataFrame({"id": ids, "text": table[text_column].fillna("").astype(str)})
         if "label" in table:  # shown as the true label in the output, never used to predict
             frame["label"] = table["label"].fillna("").astype(str)
         return frame
     return pd.DataFrame({"id": [path.name], "text": [decode_text(path.read_bytes())[0]]})
 
 
-def test_report(run: SavedRun, num_docs: int, seed: int) -> Path:
+def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | None = None) -> Path:
     """HTML report of `num_docs` test documents, half of them misclassified when possible."""
     from han.data.prepare import prepare
 
-    data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), progress=False)
+    # The same seed and settings rebuild the run's test split (from the tokenised cache).
+    data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),
+                   progress=False)
     model_view = data.view("test", run.cfg.dataset, run.flat)
     word_view = data.view("test", run.cfg.dataset, run.flat, words=True)
-    predictions = pd.read_csv(run.dir / "predictions.csv", dtype={"id": str})
-    chosen = select_documents(list(predictions["label"]), list(predictions["predicted"]), num_docs, seed)
+    predictions = pd.read_csv(run.dir / "predictions.csv", dtype=str, keep_default_na=False)
+    # Rows of predictions.csv are the test split's documents in order; if the data changed
+    # since training, the report would pair documents with other documents' predictions.
+    if list(predictions["id"]) != [str(i) for i in model_view.ids]:
+        raise DataError(
+            f"the test split rebuilt from the run's config no longer matches "
+            f"{run.dir / 'predictions.csv'}: the dataset changed since the run was trained"
+        )
+    chosen = select_documents(
+        list(predictions["label"]), list(predictions["predicted"]), num_docs, seed
+    )
     labels = [data.classes[i] for i in model_view.labels[chosen]]
     docs = document_attention(
         run.model, model_view, word_view, data.corpus.lexicon, chosen, data.classes, run.flat, labels
@@ -138,25 +176,29 @@ def test_report(run: SavedRun, num_docs: int, seed: int) -> Path:
         f"{metrics['test']['accuracy']:.4f}, macro-F1 {metrics['test']['macro_f1']:.4f}. "
         f"{len(docs)} test documents, correct and misclassified."
     )
-    return write_report(docs, run.dir / "report.html", f"Attention — {run.dir.name}", subtitle)
+    path = output or run.dir / "report.html"
+    return write_report(docs, path, f"Attention — {run.dir.name}", subtitle)
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
-    run = SavedRun(Path(cfg.run_dir))
+    output = Path(cfg.output) if cfg.output else None
     if cfg.report:
-        path = test_report(run, int(cfg.num_docs), int(cfg.seed))
+        run = SavedRun(Path(cfg.run_dir))
+        path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), output)
         print(f"report written to {path}")
         return
     if cfg.input is None:
         raise ValueError("give input=<file | folder | -> (or report=true for a test-set report)")
-    documents = read_inputs(str(cfg.input), str(cfg.text_column))
+    run = SavedRun(Path(cfg.run_dir))
+    documents = read_inputs(str(cfg.input), str(cfg.text_column))  # before the model loads
     results = run.explain(documents, int(cfg.batch_size))
     for doc in results:
         probs = " ".join(f"{c}={p:.4f}" for c, p in doc.probabilities.items())
         print(f"{doc.id}\t{doc.predicted}\t{probs}")
-    output = Path(cfg.output) if cfg.output else run.dir / "predict.json"
-    output.write_text(json.dumps([d.to_json() for d in results], ensure_ascii=False, indent=1))
+    output = output or run.dir / "predict.json"
+    text = json.dumps([d.to_json() for d in results], ensure_ascii=False, indent=1)
+    atomic_write_text(output, text)  # a reader never sees half a file
     print(f"attention written to {output}")
 
 
