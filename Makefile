@@ -6,8 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DATASET ?= news
-MODEL ?= han
+# Empty DATASET/MODEL leave the choice to the config (news, han) or to an experiment preset.
+DATASET ?=
+MODEL ?=
 ARGS ?=
 SWEEP ?=
 RUN ?=
@@ -16,7 +17,7 @@ INPUT ?= -
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=$(DATASET) MODEL=$(MODEL) ARGS=\"<Hydra overrides>\"):\n"} \
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|imdb|csv MODEL=han|han_avg|han_max|flat|flat_avg ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -31,21 +32,22 @@ lock: ## Re-pin requirements.lock from the current environment (after changing p
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
 data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|csv)
-	$(PY) -m han.data dataset=$(DATASET) task_name=data $(ARGS)
+	$(PY) -m han.data dataset=$(or $(DATASET),news) task_name=data $(ARGS)
 
 train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg)
-	$(PY) -m han.train dataset=$(DATASET) model=$(MODEL) $(ARGS)
+	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
-	$(PY) -m han.train -m dataset=$(DATASET) $(ARGS)
+	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 compare: setup ## Aggregate a sweep (SWEEP=<sweep dir>; none: run experiment=news_compare first)
-	@set -e; sweep="$(SWEEP)"; \
+	@sweep="$(SWEEP)"; status=0; \
 	if [ -z "$$sweep" ]; then \
-		$(PY) -m han.train -m experiment=news_compare $(ARGS); \
-		sweep=$$(ls -td logs/train/multiruns/*/ | head -n 1); \
+		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/news_compare_$$(date +%Y-%m-%d_%H-%M-%S)"; \
+		$(PY) -m han.train -m experiment=news_compare hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
-	$(PY) -m experiments.compare "$$sweep"
+	$(PY) -m experiments.compare "$$sweep" || status=$$?; \
+	exit $$status
 
 predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|folder|->)
 	$(PY) -m han.predict run_dir=$(RUN) input=$(INPUT) $(ARGS)
@@ -64,7 +66,7 @@ bench: setup ## Packed HAN vs padded reference on IMDB (ARGS="model=han bench.nu
 	$(PY) -m han.bench $(ARGS)
 
 bench-data: setup ## Cold and warm time to prepare a dataset (DATASET=imdb)
-	$(PY) -m han.bench_data dataset=$(DATASET) $(ARGS)
+	$(PY) -m han.bench_data dataset=$(or $(DATASET),imdb) $(ARGS)
 
 lint: setup ## ruff
 	$(VENV)/bin/ruff check han experiments tests

@@ -1,0 +1,240 @@
+"""Sweeps as a user runs them: `python -m han.train -m …` in a subprocess, then
+`python -m experiments.compare <sweep dir>`; and every launcher, search and experiment preset
+composes.
+
+Runs use a small CSV of real BBC articles and a shrunken model (one epoch), so a job takes
+seconds. The sweep of the first tests is shared (module fixture): 2 models x 2 seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from runs import csv_run_args
+
+CONF = Path(__file__).resolve().parents[1] / "conf"
+MODELS = ["flat", "flat_avg", "han_avg", "han_max", "han"]
+
+
+def sweep(sweep_dir: Path, bbc_csv: Path, *overrides: str, multirun: bool = True):
+    command = [
+        sys.executable, "-m", "han.train", *(["-m"] if multirun else []),
+        *csv_run_args(bbc_csv, bbc_csv.parent / "cache"), "trainer.epochs=1",
+        f"hydra.sweep.dir={sweep_dir}", *overrides,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+def compare(sweep_dir: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.compare", str(sweep_dir), "--bootstrap", "2000"],
+        capture_output=True, text=True, timeout=300,
+    )
+
+
+def job_metrics(sweep_dir: Path) -> dict[tuple[str, int], dict]:
+    out = {}
+    for path in sweep_dir.glob("*/metrics.json"):
+        m = json.loads(path.read_text())
+        out[(m["model"], m["seed"])] = m
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_by_two(tmp_path_factory, bbc_csv) -> Path:
+    """`-m model=flat,han seed=0,1` with the default (basic) launcher: 4 jobs, one process."""
+    sweep_dir = tmp_path_factory.mktemp("sweep") / "flat_vs_han"
+    result = sweep(sweep_dir, bbc_csv, "model=flat,han", "seed=0,1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return sweep_dir
+
+
+def test_two_models_two_seeds_sweep_then_compare(two_by_two):
+    jobs = sorted(p.name for p in two_by_two.iterdir() if p.is_dir())
+    assert jobs == ["0", "1", "2", "3"]
+    assert set(job_metrics(two_by_two)) == {("flat", 0), ("flat", 1), ("han", 0), ("han", 1)}
+    for job in jobs:
+        overrides = yaml.safe_load((two_by_two / job / ".hydra" / "overrides.yaml").read_text())
+        assert any(o.startswith("model=") for o in overrides)
+        assert (two_by_two / job / "predictions.csv").is_file()
+
+    result = compare(two_by_two)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "failed_jobs: 0" in result.stdout
+    table = pd.read_csv(two_by_two / "comparison.csv").set_index("model")
+    assert table.loc["flat", "n_runs"] == 2 and table.loc["han", "n_runs"] == 2
+    han = table.loc["han"]
+    assert han["n_paired"] == 2
+    assert 0.0 < han["p_mcnemar"] <= 1.0 and 0.0 < han["p_bootstrap"] <= 1.0
+    # Accuracy means are those of the jobs' own metrics.
+    runs = job_metrics(two_by_two)
+    expected = (runs[("han", 0)]["test"]["accuracy"] + runs[("han", 1)]["test"]["accuracy"]) / 2
+    assert han["test_accuracy_mean"] == pytest.approx(expected)
+    md = (two_by_two / "comparison.md").read_text()
+    assert "## Failed jobs (0)" in md and "han" in md
+    assert (two_by_two / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bbc_csv):
+    # Job 0 raises inside han.train (an unknown embedding init); job 1 must still run.
+    # Hydra's basic sweeper runs every job of a batch (one batch: max_batch_size=null), records
+    # the failure, and exits non-zero only after the last job.
+    sweep_dir = tmp_path / "with_failure"
+    result = sweep(sweep_dir, bbc_csv, "model=flat", "seed=0", "model.embedding_init=bogus,random")
+    assert result.returncode != 0
+    assert "model.embedding_init must be random or word2vec, got 'bogus'" in result.stderr
+    assert not (sweep_dir / "0" / "metrics.json").exists()
+    finished = json.loads((sweep_dir / "1" / "metrics.json").read_text())
+    assert finished["model"] == "flat" and finished["train"]["epochs"] == 1
+
+    result = compare(sweep_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "failed_jobs: 1" in result.stdout
+    md = (sweep_dir / "comparison.md").read_text()
+    assert "## Failed jobs (1)" in md
+    failed_line = next(line for line in md.splitlines() if line.startswith("- `0`"))
+    assert "model.embedding_init=bogus" in failed_line
+    table = pd.read_csv(sweep_dir / "comparison.csv")
+    assert table["model"].tolist() == ["flat"] and table["n_runs"].tolist() == [1]
+
+
+@pytest.mark.slow  # ~30-45 s more; the default file stays under 4 minutes on 2 busy cores
+def test_joblib_launcher_runs_jobs_in_parallel_with_the_same_numbers(tmp_path, bbc_csv, two_by_two):
+    # Two loky workers at once; each job must give exactly the numbers it gave as the 2nd and
+    # 4th job of the basic launcher's single process (no state leaks from job to job).
+    sweep_dir = tmp_path / "joblib"
+    result = sweep(sweep_dir, bbc_csv, "hydra/launcher=han_joblib", "model=flat,han", "seed=1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Joblib.Parallel(n_jobs=2" in result.stderr + result.stdout
+    parallel, sequential = job_metrics(sweep_dir), job_metrics(two_by_two)
+    assert set(parallel) == {("flat", 1), ("han", 1)}
+    for key, m in parallel.items():
+        assert m["test"] == sequential[key]["test"], key
+        assert m["validation"] == sequential[key]["validation"], key
+
+
+def _compose(overrides: list[str]):
+    return compose("train", overrides, return_hydra_config=True)
+
+
+def test_every_launcher_search_and_experiment_composes():
+    launchers = sorted(p.stem for p in (CONF / "hydra" / "launcher").glob("*.yaml"))
+    assert launchers == ["han_joblib", "han_submitit_local", "han_submitit_slurm"]
+    targets = {
+        "joblib": "hydra_joblib_launcher.joblib_launcher.JoblibLauncher",
+        "submitit_local": "hydra_submitit_launcher.submitit_launcher.LocalLauncher",
+        "submitit_slurm": "hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+    }
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        for name, target in targets.items():
+            for launcher in (name, f"han_{name}"):  # the plugin's own config and ours
+                cfg = _compose([f"hydra/launcher={launcher}"])
+                assert cfg.hydra.launcher._target_ == f"hydra_plugins.{target}", launcher
+        ours = _compose(["hydra/launcher=han_joblib"]).hydra.launcher
+        assert ours.n_jobs == 2 and ours.prefer == "processes"
+        slurm = _compose(["hydra/launcher=han_submitit_slurm"]).hydra.launcher
+        assert slurm.gpus_per_node == 1 and slurm.timeout_min > 0 and "partition" in slurm
+
+        for search in sorted(p.stem for p in (CONF / "hparams_search").glob("*.yaml")):
+            cfg = _compose([f"hparams_search={search}"])
+            assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+            assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+
+        experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
+        assert experiments == ["imdb_baseline", "imdb_han", "news_compare"]
+        for experiment in experiments:
+            assert _compose([f"experiment={experiment}"]).trainer.batch_size > 0
+
+        base = _compose(["experiment=imdb_baseline"])
+        assert (base.dataset.name, base.model.name) == ("imdb", "flat")
+        assert (base.dataset.vocab.max_size, base.dataset.vocab.min_count) == (10000, 1)
+        assert (base.model.embedding_dim, base.model.gru_units, base.model.attention_dim) == (100, 150, 50)
+        assert (base.trainer.batch_size, base.trainer.epochs, base.trainer.learning_rate) == (256, 3, 1e-3)
+        assert base.model.dropout == 0.2 and base.dataset.max_tokens == 250
+        assert base.trainer.clipnorm is None
+        han = _compose(["experiment=imdb_han"])
+        assert (han.dataset.name, han.model.name, han.model.family) == ("imdb", "han", "hierarchical")
+        assert han.dataset.vocab.min_count == 6
+
+
+def test_news_compare_expands_to_25_jobs_with_one_recipe():
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = _compose(["experiment=news_compare"])
+        assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
+        assert cfg.hydra.sweeper._target_.endswith("BasicSweeper")
+        # Expand the sweeper params exactly as Hydra's basic sweeper does.
+        params = [f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items()]
+        batches = BasicSweeper.split_arguments(
+            OverridesParser.create().parse_overrides(params), cfg.hydra.sweeper.max_batch_size)
+        jobs = [job for batch in batches for job in batch]
+        assert len(jobs) == 25
+        seen = set()
+        for job in jobs:
+            job_cfg = compose("train", ["experiment=news_compare", *job])
+            seen.add((job_cfg.model.name, job_cfg.seed))
+            assert job_cfg.dataset.name == "news"
+            # flat's own recipe (batch 256, 3 epochs) gives way to the shared one.
+            assert (job_cfg.trainer.batch_size, job_cfg.trainer.epochs) == (64, 10)
+        assert seen == {(m, s) for m in MODELS for s in range(5)}
+        # A command-line sweep replaces the preset's: 2 seeds -> 10 jobs.
+        params.append("seed=0,1")
+        batches = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(params), None)
+        assert sum(len(b) for b in batches) == 10
+
+
+def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):
+    """The value every sweeper optimises is han.train.main's return value."""
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict
+
+    import han.train
+
+    fake = {"validation": {"macro_f1": 0.25, "accuracy": 0.5},
+            "test": {"macro_f1": 0.75, "accuracy": 0.9}}
+    monkeypatch.setattr(han.train, "run", lambda cfg, run_dir: fake)
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = _compose(["hparams_search=han_optuna"])
+        assert cfg.hydra.sweeper.direction == "maximize"
+        assert set(cfg.hydra.sweeper.params) == {
+            "trainer.learning_rate", "model.dropout", "model.gru_units", "trainer.clipnorm",
+            "model.embedding_init"}
+        with open_dict(cfg):
+            cfg.hydra.runtime.output_dir = str(tmp_path)
+        HydraConfig.instance().set_config(cfg)
+        try:
+            with open_dict(cfg):
+                del cfg["hydra"]
+            assert han.train.main(cfg) == 0.25
+        finally:
+            HydraConfig.instance().cfg = None
+
+
+def test_optuna_search_runs_two_trials(tmp_path, bbc_csv):
+    # No -m: the preset sets hydra.mode=MULTIRUN. model.gru_units from the command line is a
+    # fixed value, so optuna searches the other four parameters.
+    sweep_dir = tmp_path / "optuna"
+    result = sweep(sweep_dir, bbc_csv, "hparams_search=han_optuna", "hydra.sweeper.n_trials=2",
+                   multirun=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
+    assert best["name"] == "optuna"
+    assert set(best["best_params"]) == {"trainer.learning_rate", "model.dropout",
+                                        "trainer.clipnorm", "model.embedding_init"}
+    trials = []
+    for job in ("0", "1"):
+        m = json.loads((sweep_dir / job / "metrics.json").read_text())
+        cfg = yaml.safe_load((sweep_dir / job / ".hydra" / "config.yaml").read_text())
+        assert 1e-4 <= cfg["trainer"]["learning_rate"] <= 1e-2
+        assert 0.0 <= cfg["model"]["dropout"] <= 0.5 and cfg["model"]["gru_units"] == 8
+        trials.append(m["validation"]["macro_f1"])
+    # The best value is the best trial's validation macro-F1.
+    assert best["best_value"] == pytest.approx(max(trials))
