@@ -33,3 +33,13 @@ def mirror_dir() -> Path:
 @pytest.fixture(scope="session")
 def nltk_data_dir() -> Path:
     return Path(os.environ["NLTK_DATA"])
+
+
+@pytest.fixture(scope="session")
+def bbc_csv(tmp_path_factory, mirror_dir) -> Path:
+    """40 real BBC articles per class (politics, sport, entertainment) as a user's CSV."""
+    from runs import bbc_sample
+
+    path = tmp_path_factory.mktemp("bbc") / "bbc.csv"
+    bbc_sample(mirror_dir).to_csv(path, index=False)
+    return path

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_train import train_command  # the shrunken real run of test_train (SHRINK)
+from runs import bbc_sample, train_command
 
-from han.data.sources import DataError, dataset_files, read_documents
+from han.data.sources import DataError
 from han.report import select_documents
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,9 +43,7 @@ def work(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bbc(work, mirror_dir) -> pd.DataFrame:
     """40 real BBC articles per class, as a user's CSV (written to work/bbc.csv)."""
-    cfg = {"kind": "bbc", "filename": "bbc-fulltext.zip", "url": "unused", "classes": CLASSES}
-    docs, _ = read_documents(cfg, dataset_files(cfg, mirror_dir, mirror_dir))
-    small = docs.groupby("label", group_keys=False).head(40)[["id", "text", "label"]]
+    small = bbc_sample(mirror_dir)
     small.to_csv(work / "bbc.csv", index=False)
     return small.set_index("id")
 

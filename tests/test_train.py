@@ -10,7 +10,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,40 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
-
-from han.data.sources import dataset_files, read_documents
+from runs import SHRINK, train_command
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-SHRINK = [
-    "model.embedding_dim=16",
-    "model.gru_units=8",
-    "model.attention_dim=8",
-    "trainer.batch_size=16",
-    "trainer.eval_batch_size=64",
-    "trainer.patience=0",
-    "progress=false",
-    "workers=1",
-]
-
-
-@pytest.fixture(scope="module")
-def bbc_csv(tmp_path_factory, mirror_dir) -> Path:
-    """40 real BBC articles per class (politics, sport, entertainment) as a user's CSV."""
-    cfg = {"kind": "bbc", "filename": "bbc-fulltext.zip", "url": "unused",
-           "classes": ["politics", "sport", "entertainment"]}
-    docs, _ = read_documents(cfg, dataset_files(cfg, mirror_dir, mirror_dir))
-    small = docs.groupby("label", group_keys=False).head(40)
-    path = tmp_path_factory.mktemp("bbc") / "bbc.csv"
-    small[["id", "text", "label"]].to_csv(path, index=False)
-    return path
-
-
-def train_command(run_dir: Path, bbc_csv: Path, *overrides: str) -> list[str]:
-    return [
-        sys.executable, "-m", "han.train", "dataset=csv", f"dataset.train_path={bbc_csv}",
-        "dataset.id_column=id", "dataset.vocab.min_count=2", f"hydra.run.dir={run_dir}",
-        f"paths.cache_dir={run_dir.parent / 'cache'}", *SHRINK, *overrides,
-    ]
 
 
 def run_train(run_dir: Path, bbc_csv: Path, *overrides: str, env=None) -> subprocess.CompletedProcess:
