@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from pathlib import Path
 
 import hydra
@@ -136,7 +137,12 @@ def main(cfg: DictConfig) -> float:
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     log.info("config:\n%s", OmegaConf.to_yaml(cfg))
-    metrics = run(cfg, run_dir)
+    try:
+        metrics = run(cfg, run_dir)
+    except Exception:
+        # Hydra keeps a failed job's traceback out of its log; a sweep's reader finds it here.
+        atomic_write_text(run_dir / "error.txt", traceback.format_exc())
+        raise
     print(f"run directory: {run_dir}")
     # The value a sweeper optimises: validation only, never test.
     return float(metrics["validation"]["macro_f1"] or 0.0)
