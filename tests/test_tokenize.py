@@ -87,3 +87,11 @@ def test_missing_model_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("NLTK_DATA", raising=False)
     with pytest.raises(NLTKModelMissing, match=r"nltk.download\('punkt_tab'\)"):
         load_sentence_model(TokenizerSettings(language="english"))
+
+
+def test_punctuation_tokens_can_be_dropped():
+    settings = TokenizerSettings(drop_punctuation=True)
+    sentences, _ = DocumentTokenizer(settings)('Great film... "Loved it"! 9/10 -- really.')
+    words = [w for s in sentences for w in s]
+    assert words == ["great", "film", "loved", "it", "9/10", "really"]
+    assert settings.cache_key() != TokenizerSettings().cache_key()

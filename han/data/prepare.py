@@ -64,6 +64,7 @@ def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSet
         language=str(tok.get("language", "english")),
         lowercase=bool(tok.get("lowercase", True)),
         max_chars=int(tok.get("max_chars", 1_000_000)),
+        drop_punctuation=bool(tok.get("drop_punctuation", False)),
         nltk_data=paths_cfg.get("nltk_data"),
     )
 
