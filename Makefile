@@ -57,7 +57,7 @@ explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>
 
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q --durations=10
 
 test-slow: setup ## Run the slow real-data tests (BBC and IMDB runs)
 	$(VENV)/bin/pytest -q -m slow
