@@ -43,3 +43,16 @@ def bbc_csv(tmp_path_factory, mirror_dir) -> Path:
     path = tmp_path_factory.mktemp("bbc") / "bbc.csv"
     bbc_sample(mirror_dir).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture
+def mixed_precision():
+    """Runs a test under Keras' mixed_float16 policy, then restores the previous one."""
+    import keras
+
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)

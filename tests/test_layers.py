@@ -25,16 +25,6 @@ POOLINGS = [
 ]
 
 
-@pytest.fixture
-def mixed_precision():
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-
-
 def _inputs(seed: int = 0, shape: tuple[int, ...] = (3, 4, 6)) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 

@@ -260,16 +260,6 @@ def test_saved_model_export_serves_the_same_predictions(name: str, tmp_path: Pat
         np.testing.assert_allclose(served.serve(tf.constant(ids)), model(ids), atol=1e-6)
 
 
-@pytest.fixture
-def mixed_precision():
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy("mixed_float16")
-    try:
-        yield
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-
-
 @pytest.mark.parametrize("name", VARIANTS)
 def test_mixed_precision_gives_finite_float32_probabilities(name: str, mixed_precision) -> None:
     model = tiny_model(name)
