@@ -81,7 +81,6 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)
-        model(split_sources["validation"].docs.padded(np.arange(min(2, len(data.splits["validation"]))), is_flat(cfg.model)))
         optimizer.build(model.trainable_variables)
 
     trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from han.data.sources import dataset_files, read_documents
 
+CONF = Path(__file__).resolve().parents[1] / "conf"
 CLASSES = ["politics", "sport", "entertainment"]
 # A model small enough that a run over 120 real articles takes seconds.
 SHRINK = [
