@@ -290,29 +290,42 @@ def _failed_section(failed: list[FailedJob], sweep: Path) -> str:
 
 
 def plot(table: pd.DataFrame, path: Path) -> None:
-    """Grouped bars of mean test accuracy per model and dataset, 95% CI error bars."""
+    """Mean test accuracy per model (one panel per dataset), 95% CI error bars.
+
+    Points, not bars from zero: models near 97% would otherwise look identical. The y axis
+    spans the data (CIs clipped to [0, 1], the range accuracy can take).
+    """
     # Figure + Agg canvas directly, so importing this module never switches pyplot's backend.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     datasets = sorted(table["dataset"].unique())
-    models = sorted(table["model"].unique())
-    fig = Figure(figsize=(max(5.0, 1.2 * len(datasets) * len(models) + 2), 4))
+    fig = Figure(figsize=(max(5.0, 1.1 * table["model"].nunique() + 2) * len(datasets), 4))
     FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    width = 0.8 / len(models)
-    x = np.arange(len(datasets))
-    for i, model in enumerate(models):
-        sub = table[table["model"] == model].set_index("dataset").reindex(datasets)
+    for k, dataset in enumerate(datasets):
+        ax = fig.add_subplot(1, len(datasets), k + 1)
+        sub = table[table["dataset"] == dataset].sort_values("model")
         means = sub["test_accuracy_mean"].to_numpy(dtype=float)
-        half = (sub["test_accuracy_ci_high"] - sub["test_accuracy_mean"]).to_numpy(dtype=float)
-        pos = x + (i - (len(models) - 1) / 2) * width
-        has, ci = ~np.isnan(means), ~np.isnan(half)  # no bar without runs, no bar cap when n=1
-        ax.bar(pos[has], means[has], width, label=model)
-        ax.errorbar(pos[ci], means[ci], yerr=half[ci], fmt="none", ecolor="black", capsize=3)
-    ax.set_xticks(x, datasets)
-    ax.set_ylabel("test accuracy (mean, 95% CI)")
-    ax.legend(title="model")
+        low = np.clip(sub["test_accuracy_ci_low"].to_numpy(dtype=float), 0, 1)
+        high = np.clip(sub["test_accuracy_ci_high"].to_numpy(dtype=float), 0, 1)
+        x = np.arange(len(sub))
+        has_ci = ~np.isnan(low)  # no interval from a single run
+        ax.errorbar(x[has_ci], means[has_ci], yerr=[means[has_ci] - low[has_ci],
+                    high[has_ci] - means[has_ci]], fmt="o", color="tab:blue", capsize=4)
+        ax.plot(x[~has_ci], means[~has_ci], "o", color="tab:gray")
+        for xi, mean, n in zip(x, means, sub["n_runs"], strict=True):
+            ax.annotate(f"{mean:.3f}\nn={n}", (xi, mean), textcoords="offset points",
+                        xytext=(8, -4), fontsize=8)
+        span = np.concatenate([means, low[has_ci], high[has_ci]])
+        lo, hi = np.nanmin(span), np.nanmax(span)
+        pad = max(0.005, 0.15 * (hi - lo))
+        ax.set_ylim(max(0.0, lo - pad), min(1.0 + pad / 2, hi + pad))
+        ax.set_xticks(x, list(sub["model"]))
+        ax.set_xlim(-0.5, len(sub) - 0.2)
+        ax.set_title(dataset)
+        ax.grid(axis="y", alpha=0.3)
+        if k == 0:
+            ax.set_ylabel("test accuracy (mean, 95% CI)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
 
