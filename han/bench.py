@@ -17,6 +17,7 @@ import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from han.data.encode import is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import prepare
 from han.evaluation import classification_metrics
@@ -105,7 +106,7 @@ def main(cfg: DictConfig) -> dict:
         cfg.dataset, {"max_sentences": bench.max_sentences, "max_words": bench.max_words}
     )
     data = prepare(dataset, cfg.paths, int(cfg.seed), cfg.workers, progress=False)
-    flat = str(cfg.model.get("family")) == "flat"
+    flat = is_flat(cfg.model)
     train_docs = data.view("train", dataset, flat)
     n = min(int(bench.num_docs), len(train_docs))
     # IMDB's files are ordered by class: "the first N" means the first N of a seeded shuffle.

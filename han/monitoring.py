@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
+from han.data.encode import is_flat
 from han.data.prepare import PreparedData
 from han.explain import document_attention
 from han.report import attention_markdown
@@ -22,7 +23,7 @@ class TensorBoardLogger:
         import tensorflow as tf
 
         self.model, self.cfg = model, cfg
-        self.flat = str(cfg.model.get("family", "hierarchical")) == "flat"
+        self.flat = is_flat(cfg.model)
         self.view = data.view("validation", cfg.dataset, self.flat)
         self.words = data.view("validation", cfg.dataset, self.flat, words=True)
         self.lexicon = data.corpus.lexicon

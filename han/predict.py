@@ -21,7 +21,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from han.data.corpus import Corpus
-from han.data.encode import EncodedDocs, encode_corpus
+from han.data.encode import EncodedDocs, encode_corpus, is_flat, view_for_model
 from han.data.prepare import tokenizer_settings
 from han.data.sources import DataError
 from han.data.vocab import Vocabulary
@@ -57,7 +57,7 @@ class SavedRun:
         self.cfg = OmegaConf.load(self.dir / ".hydra/config.yaml")
         self.vocabulary = Vocabulary.load(self.dir / "vocab.json")
         self.classes = json.loads((self.dir / "metrics.json").read_text())["classes"]
-        self.flat = str(self.cfg.model.get("family", "hierarchical")) == "flat"
+        self.flat = is_flat(self.cfg.model)
 
     @cached_property
     def model(self) -> keras.Model:
@@ -71,13 +71,7 @@ class SavedRun:
 
     def view(self, docs: EncodedDocs) -> EncodedDocs:
         """The run's L×T (or first-N) view, with the run's own settings."""
-        if self.flat:
-            return docs.flat(int(self.cfg.dataset.max_tokens))
-        return docs.hierarchical(
-            int(self.cfg.dataset.max_sentences),
-            int(self.cfg.dataset.max_words),
-            wrap=bool(self.cfg.dataset.get("wrap_long_sentences", True)),
-        )
+        return view_for_model(docs, self.cfg.dataset, self.flat)
 
     def explain(
         self, documents: pd.DataFrame, batch_size: int = 64, progress: bool = False

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from han.data.encode import is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
@@ -24,10 +25,6 @@ from han.io import atomic_open, atomic_write_text
 from han.training import Trainer, make_optimizer, predict
 
 log = logging.getLogger("han.train")
-
-
-def is_flat(model_cfg) -> bool:
-    return str(model_cfg.get("family", "hierarchical")) == "flat"
 
 
 def sources(data: PreparedData, cfg: DictConfig) -> dict[str, BatchSource]:

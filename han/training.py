@@ -70,13 +70,13 @@ def predict(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
         spec = tf.TensorSpec((None,) * (2 if source.flat else 3), tf.int32)
         forward = tf.function(lambda ids: model(ids, training=False), input_signature=[spec])
         model._han_predict = forward
-    probs = np.zeros((len(source.docs), 0), dtype=np.float32)
     chunks, order = [], []
     for ids, _, index in source():
         chunks.append(forward(tf.constant(ids)).numpy())
         order.append(index)
+    width = chunks[0].shape[1] if chunks else 0
+    probs = np.zeros((len(source.docs), width), dtype=np.float32)
     if chunks:
-        probs = np.zeros((len(source.docs), chunks[0].shape[1]), dtype=np.float32)
         probs[np.concatenate(order)] = np.concatenate(chunks)
     return probs, source.docs.labels
 

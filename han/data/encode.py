@@ -6,6 +6,7 @@ into documents — so one batching routine serves every model: a flat document i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -155,4 +156,20 @@ def encode_corpus(
         doc_sentences=part.doc_sentences,
         labels=np.array([class_index.get(label, -1) for label in part.labels], dtype=np.int32),
         ids=part.ids,
+    )
+
+
+def is_flat(model_cfg: Mapping) -> bool:
+    """Flat models read the first N words; hierarchical ones L sentences × T words."""
+    return str(model_cfg.get("family", "hierarchical")) == "flat"
+
+
+def view_for_model(docs: EncodedDocs, dataset_cfg: Mapping, flat: bool) -> EncodedDocs:
+    """The view a model reads, with the dataset's L, T and N settings."""
+    if flat:
+        return docs.flat(int(dataset_cfg["max_tokens"]))
+    return docs.hierarchical(
+        int(dataset_cfg["max_sentences"]),
+        int(dataset_cfg["max_words"]),
+        wrap=bool(dataset_cfg.get("wrap_long_sentences", True)),
     )

@@ -16,7 +16,7 @@ import numpy as np
 
 from han.data import sources
 from han.data.corpus import Corpus, cache_key, cached_corpus
-from han.data.encode import EncodedDocs, encode_corpus
+from han.data.encode import EncodedDocs, encode_corpus, view_for_model
 from han.data.splits import SPLITS, assign_splits, class_names
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
@@ -49,13 +49,7 @@ class PreparedData:
             identity = np.arange(len(self.corpus.lexicon), dtype=np.int32)
             members = np.flatnonzero(self.split_of == split)
             docs = encode_corpus(self.corpus, identity, self.classes, members)
-        if flat:
-            return docs.flat(int(dataset_cfg["max_tokens"]))
-        return docs.hierarchical(
-            int(dataset_cfg["max_sentences"]),
-            int(dataset_cfg["max_words"]),
-            wrap=bool(dataset_cfg.get("wrap_long_sentences", True)),
-        )
+        return view_for_model(docs, dataset_cfg, flat)
 
 
 def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSettings:
