@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from han.data.corpus import Corpus
-from han.data.encode import encode_corpus
+from han.data.encode import encode_corpus, view_for_model
 from han.data.pipeline import BatchSource, batch_plan
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
@@ -93,6 +93,19 @@ def test_flat_view_keeps_first_n_words(corpus):
     assert batch.shape == (3, 5)
     np.testing.assert_array_equal(batch[0], docs.tokens[:5])
     assert flat.stats.docs_truncated == 2
+
+
+def test_flat_view_keep_words_setting(corpus):
+    docs = encode_corpus(corpus, np.arange(len(corpus.lexicon), dtype=np.int32) + 2,
+                         ["pets", "story"], np.arange(3))
+    cfg = {"max_tokens": 5, "keep_words": "tail"}
+    tail = view_for_model(docs, cfg, flat=True)
+    first = docs.doc_tokens[0]
+    np.testing.assert_array_equal(tail.padded(np.arange(1), flat=True)[0],
+                                  docs.tokens[first - 5:first])
+    assert tail.stats.docs_truncated == 2
+    with pytest.raises(ValueError, match="dataset.keep_words"):
+        view_for_model(docs, {**cfg, "keep_words": "middle"}, flat=True)
 
 
 def test_batch_plan_is_seeded_complete_and_bucketed():

@@ -99,10 +99,13 @@ class EncodedDocs:
             stats=stats,
         )
 
-    def flat(self, max_tokens: int) -> EncodedDocs:
-        """The first N words of every document, as one sentence (the tutorial's input)."""
+    def flat(self, max_tokens: int, keep: str = "head") -> EncodedDocs:
+        """N words of every document as one sentence (the tutorial's input: the first N).
+
+        `keep` picks which N words a longer document keeps: head, tail or head_tail.
+        """
         doc_tokens = self.doc_tokens
-        tokens, lengths = ragged.truncate(self.tokens, doc_tokens, max_tokens)
+        tokens, lengths = ragged.clip(self.tokens, doc_tokens, max_tokens, keep)
         cut = doc_tokens > max_tokens
         stats = ViewStats(
             docs_truncated=int(cut.sum()), words_dropped=int((doc_tokens - max_tokens)[cut].sum())
@@ -167,7 +170,12 @@ def is_flat(model_cfg: Mapping) -> bool:
 def view_for_model(docs: EncodedDocs, dataset_cfg: Mapping, flat: bool) -> EncodedDocs:
     """The view a model reads, with the dataset's L, T and N settings."""
     if flat:
-        return docs.flat(int(dataset_cfg["max_tokens"]))
+        keep = str(dataset_cfg.get("keep_words", "head"))
+        if keep not in ragged.KEEP:
+            raise ValueError(
+                f"dataset.keep_words must be one of {', '.join(ragged.KEEP)}, got {keep!r}"
+            )
+        return docs.flat(int(dataset_cfg["max_tokens"]), keep)
     return docs.hierarchical(
         int(dataset_cfg["max_sentences"]),
         int(dataset_cfg["max_words"]),

@@ -51,6 +51,7 @@ def summarize(data: PreparedData, dataset_cfg: Mapping) -> dict:
             "max_sentences": int(dataset_cfg["max_sentences"]),
             "max_words": int(dataset_cfg["max_words"]),
             "max_tokens": int(dataset_cfg["max_tokens"]),
+            "keep_words": str(dataset_cfg.get("keep_words", "head")),
         },
         "truncation": views,
         **data.counts,
@@ -73,7 +74,7 @@ def format_summary(summary: dict) -> str:
     view = summary["view"]
     lines.append(
         f"view: L={view['max_sentences']} sentences x T={view['max_words']} words; "
-        f"flat N={view['max_tokens']} words"
+        f"flat N={view['max_tokens']} words ({view.get('keep_words', 'head')})"
     )
     for name, per_split in summary["truncation"].items():
         for split, stats in per_split.items():
