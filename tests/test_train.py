@@ -19,6 +19,8 @@ import pytest
 from hydra import compose, initialize_config_dir
 from runs import SHRINK, train_command
 
+from han.training import TrainState
+
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
@@ -68,6 +70,15 @@ def test_flat_model_brings_the_tutorial_training_settings():
         assert (han.trainer.batch_size, han.model.embedding_dim, han.model.gru_units) == (64, 200, 50)
 
 
+def test_a_tied_score_goes_to_the_lower_validation_loss():
+    state = TrainState(best_score=1.0, best_loss=0.20)
+    assert state.improves(1.0, 0.10)
+    assert not state.improves(1.0, 0.30)
+    assert state.improves(1.01, 0.90)  # the score comes first
+    assert not state.improves(0.99, 0.01)
+    assert TrainState().improves(0.0, 5.0)
+
+
 def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
     run_dir = tmp_path / "run"
     result = run_train(run_dir, bbc_csv, "trainer.epochs=2")
@@ -84,6 +95,9 @@ def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
     assert set(m["validation"]) >= {"accuracy", "macro_f1", "best_epoch"}
     assert set(m["train"]) >= {"epochs", "seconds", "docs_per_second"}
     assert m["train"]["epochs"] == 2 and 1 <= m["validation"]["best_epoch"] <= 2
+    # The best epoch is the highest validation macro-F1, a tie going to the lower loss.
+    best = max(m["history"], key=lambda h: (h["val_macro_f1"], -h["val_loss"]))
+    assert m["validation"]["best_epoch"] == best["epoch"]
     predictions = pd.read_csv(run_dir / "predictions.csv")
     assert list(predictions.columns) == ["id", "label", "predicted", "prob_entertainment",
                                          "prob_politics", "prob_sport"]
