@@ -40,11 +40,11 @@ train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_ma
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
 	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
-compare: setup ## Aggregate a sweep (SWEEP=<sweep dir>; none: run experiment=news_compare first)
-	@sweep="$(SWEEP)"; status=0; \
+compare: setup ## Run EXPERIMENT's sweep (default news_compare) and aggregate it; SWEEP=<dir> only aggregates
+	@sweep="$(SWEEP)"; exp="$(or $(EXPERIMENT),news_compare)"; status=0; \
 	if [ -z "$$sweep" ]; then \
-		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/news_compare_$$(date +%Y-%m-%d_%H-%M-%S)"; \
-		$(PY) -m han.train -m experiment=news_compare hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
+		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}_$$(date +%Y-%m-%d_%H-%M-%S)"; \
+		$(PY) -m han.train -m experiment=$$exp hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
 	$(PY) -m experiments.compare "$$sweep" || status=$$?; \
 	exit $$status

@@ -19,6 +19,7 @@ import yaml
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
 from runs import csv_run_args
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -150,7 +151,7 @@ def test_every_launcher_search_and_experiment_composes():
             assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
-        assert experiments == ["imdb_baseline", "imdb_han", "news_compare"]
+        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare", "news_han"]
         for experiment in experiments:
             assert _compose([f"experiment={experiment}"]).trainer.batch_size > 0
 
@@ -161,9 +162,17 @@ def test_every_launcher_search_and_experiment_composes():
         assert (base.trainer.batch_size, base.trainer.epochs, base.trainer.learning_rate) == (256, 3, 1e-3)
         assert base.model.dropout == 0.2 and base.dataset.max_tokens == 250
         assert base.trainer.clipnorm is None
+        assert base.dataset.keep_words == "head" and base.model.embedding_init == "random"
+        # imdb_flat is the tutorial baseline plus the two data-side levers, nothing else.
+        tuned = _compose(["experiment=imdb_flat"])
+        assert (tuned.dataset.keep_words, tuned.model.embedding_init) == ("head_tail", "word2vec")
+        for key in ("trainer", "model.gru_units", "dataset.vocab", "dataset.max_tokens"):
+            assert OmegaConf.select(tuned, key) == OmegaConf.select(base, key), key
         han = _compose(["experiment=imdb_han"])
         assert (han.dataset.name, han.model.name, han.model.family) == ("imdb", "han", "hierarchical")
-        assert han.dataset.vocab.min_count == 6
+        assert han.dataset.vocab.min_count == 6 and han.model.embedding_init == "word2vec"
+        news = _compose(["experiment=news_han"])
+        assert (news.dataset.name, news.model.name, news.model.dropout) == ("news", "han", 0.3)
 
 
 def test_news_compare_expands_to_25_jobs_with_one_recipe():
