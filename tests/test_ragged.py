@@ -15,10 +15,10 @@ def test_take_and_gather_follow_the_given_order():
     assert got_lengths.tolist() == [3, 3, 0]
 
 
-def test_truncate_and_positions():
+def test_clip_head_and_positions():
     values = np.arange(7)
     lengths = np.array([5, 2])
-    got, got_lengths = ragged.truncate(values, lengths, 3)
+    got, got_lengths = ragged.clip(values, lengths, 3)
     assert got.tolist() == [0, 1, 2, 5, 6]
     assert got_lengths.tolist() == [3, 2]
     assert ragged.positions(lengths).tolist() == [0, 1, 2, 3, 4, 0, 1]

@@ -84,7 +84,7 @@ class EncodedDocs:
         else:
             stats.sentences_truncated = int(long.sum())
             stats.words_dropped += int((lengths - max_words)[long].sum())
-            tokens, lengths = ragged.truncate(tokens, lengths, max_words)
+            tokens, lengths = ragged.clip(tokens, lengths, max_words)
         cut = doc_sentences > max_sentences
         stats.docs_truncated = int(cut.sum())
         keep = ragged.positions(doc_sentences) < max_sentences
@@ -163,7 +163,7 @@ def encode_corpus(
 
 
 def is_flat(model_cfg: Mapping) -> bool:
-    """Flat models read the first N words; hierarchical ones L sentences × T words."""
+    """Flat models read N words; hierarchical ones L sentences × T words."""
     return str(model_cfg.get("family", "hierarchical")) == "flat"
 
 

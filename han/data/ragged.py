@@ -43,12 +43,6 @@ def take(
     return values[gather_segments(lengths, selected)], lengths[selected]
 
 
-def truncate(values: np.ndarray, lengths: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keeps the first `limit` values of every segment."""
-    keep = positions(lengths) < limit
-    return values[keep], np.minimum(lengths, limit)
-
-
 KEEP = ("head", "tail", "head_tail")
 
 
@@ -63,7 +57,9 @@ def clip(
     ends = {"head": (limit, 0), "tail": (0, limit), "head_tail": (limit - limit // 2, limit // 2)}
     head, tail = ends[keep]
     pos = positions(lengths)
-    kept = (pos < head) | (pos >= np.repeat(lengths, lengths) - tail)
+    kept = pos < head
+    if tail:  # head (every L×T view) skips the per-value segment lengths
+        kept |= pos >= np.repeat(lengths, lengths) - tail
     return values[kept], np.minimum(lengths, limit)
 
 

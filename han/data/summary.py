@@ -74,7 +74,7 @@ def format_summary(summary: dict) -> str:
     view = summary["view"]
     lines.append(
         f"view: L={view['max_sentences']} sentences x T={view['max_words']} words; "
-        f"flat N={view['max_tokens']} words ({view.get('keep_words', 'head')})"
+        f"flat N={view['max_tokens']} words ({view['keep_words']})"
     )
     for name, per_split in summary["truncation"].items():
         for split, stats in per_split.items():
