@@ -105,7 +105,9 @@ def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bb
     failed_line = next(line for line in md.splitlines() if line.startswith("- `0`"))
     assert "model.embedding_init=bogus" in failed_line
     table = pd.read_csv(sweep_dir / "comparison.csv")
-    assert table["model"].tolist() == ["flat"] and table["n_runs"].tolist() == [1]
+    # flat's one run, and the bag-of-words baseline it fitted beside itself.
+    assert table["model"].tolist() == ["flat", "tfidf_lr"] and table["n_runs"].tolist() == [1, 1]
+    assert table["baseline"].tolist() == ["tfidf_lr", "tfidf_lr"]
 
 
 @pytest.mark.slow  # ~30-45 s more; the default file stays under 4 minutes on 2 busy cores
