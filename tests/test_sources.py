@@ -128,7 +128,7 @@ def test_bbc_latin1_bytes_are_decoded_and_counted(
         "bbc/tech/010.txt": b"Chips\n\nFaster.",
         "bbc/tech/9.txt": b"Disks\n\nBigger.",
     })
-    with caplog.at_level(logging.INFO, logger="han.data.sources"):
+    with caplog.at_level(logging.INFO, logger="han.data"):
         documents, stats = read_documents(BBC, [archive])
     assert documents["id"].tolist() == ["business/001", "business/002", "tech/9", "tech/010"]
     assert documents["text"].iloc[0] == "Pounds\n\nIt cost \u00a3600m."
