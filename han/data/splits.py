@@ -28,28 +28,33 @@ def assign_splits(
     `fractions` gives, for validation and test, the share carved out of the pool of documents
     without an official split (documents whose source split is `train` or empty) when the
     source has none of that split. For BBC News (no official split) 0.1 and 0.1 give the
-    paper's 80/10/10; for IMDB, validation 0.1 takes 10% of the official train set.
+    paper's 80/10/10; for IMDB, validation 0.1 takes 10% of the official train set. A class
+    with too few training documents to give every carved split one stays in train (logged).
     """
     split = np.where(np.isin(source_split, SPLITS), source_split, "train").astype(object)
     carve = [s for s in ("validation", "test") if not np.any(split == s) and fractions.get(s)]
     rng = np.random.default_rng(seed)
     pool = np.flatnonzero(split == "train")
+    too_few = []
     for label in sorted(set(labels[pool])):
         members = pool[labels[pool] == label]
-        needed = 1 + len(carve)
-        if len(members) < needed:
-            raise DataError(
-                f"class '{label}' has {len(members)} training document(s); carving "
-                f"{', '.join(carve)} out of train needs at least {needed} per class. Add "
-                f"documents, drop the class (dataset.classes), or give the split as a file "
-                f"(dataset.validation_path / dataset.test_path)."
-            )
+        if carve and len(members) < 1 + len(carve):
+            # Train needs the class more than a carved split does (R52's platinum has one
+            # training story): it stays whole in train and the carved splits go without it.
+            too_few.append(f"{label} ({len(members)})")
+            continue
         members = rng.permutation(members)
         start = 0
         for name in carve:
             count = min(max(1, round(len(members) * fractions[name])), len(members) - start - 1)
             split[members[start : start + count]] = name
             start += count
+    if too_few:
+        log.warning(
+            "class(es) with too few training documents to carve %s: %s; they stay in train "
+            "and %s has none of them", " and ".join(carve), ", ".join(too_few),
+            " / ".join(carve),
+        )
     check_labels(labels, split)
     return split
 
