@@ -1,4 +1,5 @@
-"""Readers: real BBC / IMDB archives from the offline mirror, and small bad inputs in tmp_path."""
+"""Readers: real BBC / IMDB / Reuters archives from the offline mirror, and small bad inputs in
+tmp_path."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ BBC = {"kind": "bbc", "url": "http://mlg.ucd.ie/files/datasets/bbc-fulltext.zip"
        "filename": "bbc-fulltext.zip", "classes": None}
 IMDB = {"kind": "imdb", "url": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
         "filename": "aclImdb_v1.tar.gz"}
+REUTERS_CONF = Path(__file__).resolve().parents[1] / "conf" / "dataset" / "reuters.yaml"
 BBC_COUNTS = {"business": 509, "entertainment": 386, "politics": 417, "sport": 510, "tech": 401}
 
 
@@ -211,6 +213,124 @@ def test_not_gzip_at_all_says_delete(tmp_path: Path) -> None:
     archive.write_bytes(b"<html>captive portal</html>")
     with pytest.raises(DataError, match="damaged or truncated"):
         read_documents(IMDB, [archive])
+
+
+# ── Reuters-21578 ────────────────────────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def reuters_cfg() -> dict:
+    """The shipped config, so the tests check its metadata (expected_sizes) as well."""
+    return OmegaConf.to_container(OmegaConf.load(REUTERS_CONF))
+
+
+@pytest.fixture(scope="module", params=["r8", "r52"])
+def reuters(request: pytest.FixtureRequest, reuters_cfg: dict,
+            mirror_dir: Path) -> tuple[str, pd.DataFrame, ReadStats]:
+    cfg = {**reuters_cfg, "subset": request.param}
+    files = dataset_files(cfg, Path("/nonexistent"), mirror_dir)
+    assert files == [mirror_dir / "reuters21578.tar.gz"]
+    documents, stats = read_documents(cfg, files)
+    return request.param, documents, stats
+
+
+def test_reuters_gives_the_published_modapte_sizes(reuters, reuters_cfg: dict) -> None:
+    subset, documents, stats = reuters
+    sizes = documents.groupby("source_split").size().to_dict()
+    assert sizes == reuters_cfg["expected_sizes"][subset]
+    assert sizes == {"r8": {"train": 5485, "test": 2189},
+                     "r52": {"train": 6532, "test": 2568}}[subset]  # Cachopo 2007
+    labels = set(documents["label"])
+    assert len(labels) == {"r8": 8, "r52": 52}[subset]
+    if subset == "r8":
+        assert labels == {"acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade"}
+    for split in ("train", "test"):  # every class has documents on both sides
+        assert set(documents.loc[documents["source_split"] == split, "label"]) == labels
+    assert documents["id"].is_unique and documents["id"].str.fullmatch(r"\d+").all()
+    # ModApte is chronological: every training story has a lower NEWID than every test story.
+    newid = documents["id"].astype(int)
+    assert newid[documents["source_split"] == "train"].max() < newid[
+        documents["source_split"] == "test"].min()
+    # reut2-017.sgm's 0xFC byte is decoded (cp1252: ü), counted, and its record kept.
+    assert stats.non_utf8_files == 1
+    assert "growth.\u00fcside measures" in documents.set_index("id").loc["17980", "text"]
+
+
+def test_reuters_text_is_title_and_body_unescaped(reuters) -> None:
+    _, documents, _ = reuters
+    text = documents.set_index("id")["text"]
+    title, body = text["9"].split("\n\n", 1)
+    assert title == "CHAMPION PRODUCTS <CH> APPROVES STOCK SPLIT"  # &lt;CH&gt; unescaped
+    assert body.startswith("Champion Products Inc said its\nboard of directors approved")
+    # A title with no body keeps its title; an UNPROC record (no TITLE / BODY tags) its text.
+    assert text["129"] == "NORTHERN TELECOM PROPOSES TWO-FOR-ONE STOCK SPLIT"
+    assert text["958"].startswith("UNILEVER PLC AND NV 1986 4TH QTR TO DEC 31\n    LONDON")
+    assert not documents["text"].str.contains(r"&lt;|&amp;|&#\d+;|<BODY>|<TITLE>").any()
+    assert not documents["text"].str.contains("[\x00-\x08\x0b-\x1f\x7f]").any()
+    assert (documents["text"].str.strip().str.len() > 0).all()
+
+
+def _sgm(*records: str) -> bytes:
+    return ('<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + "\n".join(records)).encode()
+
+
+def _record(newid: int, text: str, topics: tuple[str, ...] = ("earn",), split: str = "TRAIN",
+            has_topics: str = "YES") -> str:
+    ds = "".join(f"<D>{t}</D>" for t in topics)
+    return (f'<REUTERS TOPICS="{has_topics}" LEWISSPLIT="{split}" CGISPLIT="TRAINING-SET" '
+            f'OLDID="1" NEWID="{newid}">\n<DATE>26-FEB-1987</DATE>\n<TOPICS>{ds}</TOPICS>\n'
+            f"{text}\n</REUTERS>")
+
+
+def test_reuters_small_archive_rules(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    archive = _targz(tmp_path / "reuters21578.tar.gz", {
+        "README.txt": b"not sgml",
+        "reut2-000.sgm": _sgm(
+            _record(1, "<TEXT>&#2;\n<TITLE>PROFIT UP</TITLE>\n<DATELINE>NY</DATELINE>"
+                       "<BODY>Shr 10 cts vs 8 cts &amp; more.\n Reuter\n&#3;</BODY></TEXT>"),
+            _record(2, '<TEXT TYPE="BRIEF">&#2;\n******<TITLE>ONLY A TITLE\n</TITLE>Blah blah '
+                       "blah.\n&#3;\n</TEXT>", topics=("acq",), split="TEST"),
+            _record(3, '<TEXT TYPE="UNPROC">&#2;\nRESERVES REPORT\n Net....644 vs...1,337\n'
+                       "&#3;</TEXT>", topics=("crude",)),
+            _record(4, "<TEXT>&#2;\n&#3;</TEXT>"),  # neither title nor body: skipped
+            _record(5, "<TEXT><TITLE>TWO TOPICS</TITLE></TEXT>", topics=("earn", "acq")),
+            _record(6, "<TEXT><TITLE>REPEATED</TITLE></TEXT>", topics=("trade", "trade")),
+            _record(7, "<TEXT><TITLE>NO TOPICS FLAG</TITLE></TEXT>", has_topics="NO"),
+            _record(8, "<TEXT><TITLE>NOT USED</TITLE></TEXT>", split="NOT-USED"),
+            _record(9, "<TEXT><TITLE>OTHER CLASS</TITLE></TEXT>", topics=("cocoa",)),
+        ),
+        "reut2-001.sgm": _sgm(_record(10, "<TEXT><TITLE>M\xdcNCHEN</TITLE></TEXT>",
+                                      split="TEST")).replace(b"\xc3\x9c", b"\xdc"),
+    })
+    cfg = {"kind": "reuters", "subset": "r8", "expected_sizes": None}
+    with caplog.at_level(logging.INFO, logger="han.data"):
+        documents, stats = read_documents(cfg, [archive])
+    assert documents["id"].tolist() == ["1", "3", "2", "10"]  # train, then test
+    text = dict(zip(documents["id"], documents["text"], strict=True))
+    assert text == {"1": "PROFIT UP\n\nShr 10 cts vs 8 cts & more.\n Reuter", "2": "ONLY A TITLE",
+                    "3": "RESERVES REPORT\n Net....644 vs...1,337", "10": "M\u00dcNCHEN"}
+    assert documents["label"].tolist() == ["earn", "crude", "acq", "earn"]
+    assert stats.non_utf8_files == 1
+    assert any("neither title nor body" in note and "NEWID 4" in note for note in stats.notes)
+    assert "neither title nor body" in caplog.text
+    # R52 keeps classes with a train and a test document: earn (1 / 10) only.
+    documents, _ = read_documents({**cfg, "subset": "r52"}, [archive])
+    assert documents["id"].tolist() == ["1", "10"]
+    # Sizes other than the published ones stop the run and say which setting to change.
+    with pytest.raises(DataError, match=r"R8 2 train / 2 test.*5485 / 2189.*expected_sizes=null"):
+        read_documents({**cfg, "expected_sizes": {"r8": {"train": 5485, "test": 2189}}}, [archive])
+    with pytest.raises(DataError, match=r"dataset\.subset is 'r10'.*r8, r52"):
+        read_documents({**cfg, "subset": "r10"}, [archive])
+    other = _targz(tmp_path / "other.tar.gz", {"aclImdb/train/pos/1_9.txt": b"review"})
+    with pytest.raises(DataError, match="not the Reuters-21578 archive"):
+        read_documents(cfg, [other])
+
+
+def test_fingerprint_tracks_reuters_subset(tmp_path: Path) -> None:
+    path = tmp_path / "reuters21578.tar.gz"
+    path.write_bytes(b"x")
+    cfg = {"kind": "reuters", "subset": "r8"}
+    assert fingerprint([path], {**cfg, "expected_sizes": None}) == fingerprint([path], cfg)
+    assert fingerprint([path], {**cfg, "subset": "r52"}) != fingerprint([path], cfg)
 
 
 # ── tables ───────────────────────────────────────────────────────────────────────────────────
@@ -425,5 +545,5 @@ def test_dataset_files_reads_mirror_in_place(mirror_dir: Path, tmp_path: Path) -
     files = dataset_files(BBC, tmp_path / "raw", mirror_dir)
     assert files == [mirror_dir / "bbc-fulltext.zip"]
     assert not (tmp_path / "raw").exists()
-    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, table"):
+    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, reuters, table"):
         dataset_files({"kind": "yelp"}, tmp_path, mirror_dir)

@@ -1,8 +1,9 @@
 """Raw datasets ─► one DataFrame of documents: the data stage's public entry points.
 
 Every reader returns the Documents contract of docs/ARCHITECTURE.md (see han/data/documents.py).
-Kinds (``dataset.kind``): ``bbc`` (BBC news zip, read in place) and ``imdb`` (aclImdb tar.gz,
-streamed), both in han/data/archives.py, and ``table`` (the user's own CSV / TSV / JSON lines /
+Kinds (``dataset.kind``): ``bbc`` (BBC news zip, read in place), ``imdb`` (aclImdb tar.gz,
+streamed) and ``reuters`` (Reuters-21578 tar.gz of SGML, ModApte R8 / R52), all in
+han/data/archives.py, and ``table`` (the user's own CSV / TSV / JSON lines /
 Parquet files), read here.
 
 Imports run one way: documents ◄─ archives ◄─ sources; DataError, ReadStats and decode_text are
@@ -51,11 +52,12 @@ __all__ = [
     "read_table",
 ]
 
-KINDS = ("bbc", "imdb", "table")
+KINDS = ("bbc", "imdb", "reuters", "table")
 # Bump when a reader's output changes for the same input, so on-disk caches keyed by
 # fingerprint() are rebuilt.
 READER_VERSION = 1
-_READERS = {"bbc": archives.read_bbc, "imdb": archives.read_imdb}
+_READERS = {"bbc": archives.read_bbc, "imdb": archives.read_imdb,
+            "reuters": archives.read_reuters}
 _TABLE_SPLITS = (("train", "train_path"), ("validation", "validation_path"), ("test", "test_path"))
 _TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _FORMAT_ALIASES = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "jsonl": "jsonl", "json": "jsonl",
@@ -123,6 +125,8 @@ def _reader_settings(cfg: Mapping) -> dict[str, Any]:
     settings: dict[str, Any] = {"reader_version": READER_VERSION, "kind": kind}
     if kind == "bbc":
         settings["classes"] = classes(cfg)
+    elif kind == "reuters":
+        settings["subset"] = archives.reuters_subset(cfg)
     elif kind == "table":
         settings.update(
             splits=[split for split, _ in _table_roles(cfg)],
