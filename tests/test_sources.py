@@ -82,7 +82,8 @@ def bbc_all(mirror_dir: Path) -> pd.DataFrame:
 
 
 def test_bbc_reads_every_class_with_readme_counts(bbc_all: pd.DataFrame) -> None:
-    assert list(bbc_all.columns) == ["id", "text", "label", "source_split"]
+    assert list(bbc_all.columns) == ["id", "text", "label", "source_split", "group"]
+    assert set(bbc_all["group"]) == {""}
     assert bbc_all["label"].value_counts().to_dict() == BBC_COUNTS
     # The mirror README says 2224 articles, but its per-class counts add up to 2223.
     assert len(bbc_all) == sum(BBC_COUNTS.values()) == 2223
@@ -161,10 +162,16 @@ def test_corrupt_zip_member_says_delete(tmp_path: Path) -> None:
 
 # ── IMDB ─────────────────────────────────────────────────────────────────────────────────────
 
-def test_imdb_reads_all_reviews(mirror_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def imdb_all(mirror_dir: Path) -> tuple[pd.DataFrame, ReadStats, float]:
+    """The whole real archive, read once for the tests below (a few seconds)."""
     start = time.perf_counter()
     documents, stats = read_documents(IMDB, dataset_files(IMDB, Path("/nonexistent"), mirror_dir))
-    seconds = time.perf_counter() - start
+    return documents, stats, time.perf_counter() - start
+
+
+def test_imdb_reads_all_reviews(imdb_all: tuple[pd.DataFrame, ReadStats, float]) -> None:
+    documents, stats, seconds = imdb_all
     counts = documents.groupby(["source_split", "label"]).size().to_dict()
     assert counts == {(s, lab): 12500 for s in ("train", "test") for lab in ("pos", "neg")}
     assert documents["id"].is_unique
@@ -173,6 +180,37 @@ def test_imdb_reads_all_reviews(mirror_dir: Path) -> None:
     assert documents["id"].iloc[0] == "train/neg/0_3"
     assert stats.notes == []
     assert seconds < 30, f"reading IMDB took {seconds:.1f} s"
+
+
+def test_imdb_groups_reviews_by_film(imdb_all: tuple[pd.DataFrame, ReadStats, float]) -> None:
+    documents, _, _ = imdb_all
+    assert documents["group"].str.fullmatch(r"tt\d+").all()  # every review has its film
+    film = documents.set_index("id")["group"]
+    # Reviews 1 and 2 of train/neg both pan Stanley & Iris (De Niro, Fonda): lines 2 and 3
+    # of urls_neg.txt name one film; review 0 is about another.
+    assert film["train/neg/1_1"] == film["train/neg/2_1"] != film["train/neg/0_3"]
+    train = documents[documents["source_split"] == "train"]
+    test = documents[documents["source_split"] == "test"]
+    assert 3000 < train["group"].nunique() < 4000
+    # The official split is by film, save one film whose reviews straddle the boundary in
+    # upstream's urls files (the last two of train/urls_neg.txt, the first of test's).
+    assert set(train["group"]) & set(test["group"]) == {"tt0406816"}
+
+
+def test_imdb_urls_map_line_i_to_review_i(tmp_path: Path) -> None:
+    url = "http://www.imdb.com/title/{}/usercomments\n".format
+    archive = _targz(tmp_path / "aclImdb_v1.tar.gz", {
+        "aclImdb/train/pos/0_9.txt": b"Great.",
+        "aclImdb/train/pos/1_8.txt": b"Fine.",
+        "aclImdb/train/pos/2_7.txt": b"Good.",
+        "aclImdb/train/urls_pos.txt": (url("tt01") + url("tt02") + url("tt01")).encode(),
+        "aclImdb/train/neg/0_1.txt": b"Bad.",  # no urls_neg.txt: a group of its own
+    })
+    documents, stats = read_documents(IMDB, [archive])
+    assert dict(zip(documents["id"], documents["group"], strict=True)) == {
+        "train/neg/0_1": "", "train/pos/0_9": "tt01", "train/pos/1_8": "tt02",
+        "train/pos/2_7": "tt01"}
+    assert any("1 of 4 reviews" in note and "no film" in note for note in stats.notes)
 
 
 def test_imdb_small_archive_layout_and_br(tmp_path: Path) -> None:
@@ -499,6 +537,21 @@ def test_nullable_integer_gap_is_a_missing_label(tmp_path: Path) -> None:
         read_documents(_table(train_path=str(path)), [path])
 
 
+def test_group_column_is_read_and_blank_groups_name_rows(tmp_path: Path) -> None:
+    path = tmp_path / "train.csv"
+    path.write_text("text,label,user\nA fine film.,1, u7 \nTerrible.,0,u3\nMeh.,0,u7\n")
+    documents, _ = read_documents(_table(train_path=str(path), group_column="user"), [path])
+    assert documents["group"].tolist() == ["u7", "u3", "u7"]
+    documents, _ = read_documents(_table(train_path=str(path)), [path])  # no group column
+    assert documents["group"].tolist() == ["", "", ""]
+    path.write_text("text,label,user\nA fine film.,1,u7\nTerrible.,0,\nMeh.,0,  \n")
+    with pytest.raises(DataError, match=r"train\.csv: 2 row\(s\) have an empty or missing group "
+                                        r"\(column 'user'\): data rows 2, 3 .*group_column=null"):
+        read_documents(_table(train_path=str(path), group_column="user"), [path])
+    with pytest.raises(DataError, match=r"no column 'film'.*dataset\.group_column"):
+        read_documents(_table(train_path=str(path), group_column="film"), [path])
+
+
 def test_header_only_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "train.csv"
     path.write_text("text,label\n")
@@ -538,6 +591,7 @@ def test_fingerprint_tracks_table_settings(tmp_path: Path) -> None:
     assert fingerprint([path], dict(cfg)) == key
     assert fingerprint([path], {**cfg, "label_column": "y"}) != key
     assert fingerprint([path], {**cfg, "format": "tsv"}) != key
+    assert fingerprint([path], {**cfg, "group_column": "user"}) != key
     assert fingerprint([path], {**cfg, "train_path": str(tmp_path / "x.csv")}) == key
 
 

@@ -29,6 +29,8 @@ from han.data.documents import (
 logger = logging.getLogger(__name__)
 
 _IMDB_MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/([^/]+)\.txt$")
+_IMDB_URLS = re.compile(r"^(?:\./)?aclImdb/(train|test)/urls_(pos|neg)\.txt$")
+_IMDB_FILM = re.compile(r"\btt\d+\b")
 # IMDB reviews mark line breaks with HTML <br /> tags: whitespace, not words.
 _BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
@@ -88,7 +90,7 @@ def read_bbc(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
                 if wanted is None or cls in wanted:
                     text, used_fallback = decode_text(archive.read(info))
                     fallback += used_fallback
-                    rows.append((f"{cls}/{stem}", text, cls, ""))
+                    rows.append((f"{cls}/{stem}", text, cls, "", ""))
     except DataError:
         raise
     except _ARCHIVE_ERRORS as err:
@@ -98,30 +100,50 @@ def read_bbc(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
 
 
 def read_imdb(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
-    """aclImdb tar.gz, streamed: ``aclImdb/<split>/<pos|neg>/<id>_<rating>.txt`` only."""
-    rows: list[Row] = []
+    """aclImdb tar.gz, streamed: ``aclImdb/<split>/<pos|neg>/<id>_<rating>.txt`` reviews, grouped
+    by film from ``aclImdb/<split>/urls_<pos|neg>.txt`` (line i: the film of review id i)."""
+    reviews: list[tuple[str, str, str, str]] = []  # split, label, stem, text
+    films: dict[tuple[str, str], list[str]] = {}  # (split, label) → film id of review id i
     fallback = 0
     try:
         # Stream mode reads the archive once, front to back: no member index is built.
         with tarfile.open(path, mode="r|gz") as archive:
             for member in archive:
                 match = _IMDB_MEMBER.match(member.name)
-                if match is None or not member.isfile():
+                urls = _IMDB_URLS.match(member.name)
+                if (match is None and urls is None) or not member.isfile():
                     continue
                 handle = archive.extractfile(member)
                 if handle is None:
                     continue
+                if urls is not None:
+                    films[(urls.group(1), urls.group(2))] = imdb_film_ids(handle.read())
+                    continue
                 text, used_fallback = decode_text(handle.read())
                 fallback += used_fallback
                 split, label, stem = match.groups()
-                rows.append((f"{split}/{label}/{stem}", _BR_TAG.sub(" ", text), label, split))
+                reviews.append((split, label, stem, _BR_TAG.sub(" ", text)))
     except _ARCHIVE_ERRORS as err:
         raise _corrupt(path, err) from err
-    if not rows:
+    if not reviews:
         raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/*.txt reviews: it "
                         "is not the IMDB archive or is damaged. Delete it so it is downloaded "
                         "again.")
-    present = {(split, label) for _, _, label, split in rows}
+    rows: list[Row] = []
+    no_film = 0
+    for split, label, stem, text in reviews:
+        number = stem.split("_", 1)[0]
+        listed = films.get((split, label), [])
+        film = listed[int(number)] if number.isdigit() and int(number) < len(listed) else ""
+        no_film += not film
+        rows.append((f"{split}/{label}/{stem}", text, label, split, film))
+    if no_film:
+        # Without its film a review is a group of its own: validation may then share its film.
+        note = (f"{no_film} of {len(rows)} reviews in {path.name} have no film in "
+                "aclImdb/<split>/urls_<pos|neg>.txt; each is a group of its own")
+        logger.warning(note)
+        stats.notes.append(note)
+    present = {(split, label) for _, _, label, split, _ in rows}
     for split in ("train", "test"):
         for label in ("pos", "neg"):
             if (split, label) not in present:
@@ -130,6 +152,16 @@ def read_imdb(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
                 stats.notes.append(note)
     count_fallback(stats, fallback, len(rows), path)
     return rows
+
+
+def imdb_film_ids(raw: bytes) -> list[str]:
+    """Lines of an aclImdb ``urls_*.txt`` ─► film ids (``tt0406816`` of
+    ``http://www.imdb.com/title/tt0406816/usercomments``; the whole URL if it has none)."""
+    films = []
+    for line in raw.decode("utf-8", "replace").splitlines():
+        match = _IMDB_FILM.search(line)
+        films.append(match.group(0) if match else line.strip())
+    return films
 
 
 
@@ -204,7 +236,7 @@ def _reuters_record(attributes: bytes, content: bytes) -> tuple[Row | None, bool
     topics = _TOPIC.findall(topics_match.group(1)) if topics_match else []
     if split is None or attrs.get("TOPICS") != "YES" or len(topics) != 1:
         return None, False
-    return (attrs["NEWID"], _reuters_text(text), topics[0].strip(), split), used_fallback
+    return (attrs["NEWID"], _reuters_text(text), topics[0].strip(), split, ""), used_fallback
 
 
 def _reuters_text(record: str) -> str:

@@ -1,8 +1,9 @@
 """The Documents contract and what every reader shares.
 
-A reader returns a DataFrame with columns ``id`` (unique str), ``text``, ``label`` and
+A reader returns a DataFrame with columns ``id`` (unique str), ``text``, ``label``,
 ``source_split`` (``train``/``validation``/``test``, or ``""`` when the source has no official
-split), sorted so that runs are reproducible; see docs/ARCHITECTURE.md. This module imports
+split) and ``group`` (documents that must share a split, e.g. IMDB reviews of one film; ``""``
+when none), sorted so that runs are reproducible; see docs/ARCHITECTURE.md. This module imports
 nothing from the project, so the readers (archives.py, sources.py) depend on it and not on each
 other.
 """
@@ -20,8 +21,8 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = ["id", "text", "label", "source_split"]
-Row = tuple[str, str, str, str]  # id, text, label, source_split
+COLUMNS = ["id", "text", "label", "source_split", "group"]
+Row = tuple[str, str, str, str, str]  # id, text, label, source_split, group
 _SPLIT_RANK = {"train": 0, "validation": 1, "test": 2, "": 3}
 _DIGITS = re.compile(r"(\d+)")
 UTF8_BOM = b"\xef\xbb\xbf"

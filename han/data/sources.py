@@ -55,7 +55,7 @@ __all__ = [
 KINDS = ("bbc", "imdb", "reuters", "table")
 # Bump when a reader's output changes for the same input, so on-disk caches keyed by
 # fingerprint() are rebuilt.
-READER_VERSION = 1
+READER_VERSION = 2  # 2: the group column (IMDB films)
 _READERS = {"bbc": archives.read_bbc, "imdb": archives.read_imdb,
             "reuters": archives.read_reuters}
 _TABLE_SPLITS = (("train", "train_path"), ("validation", "validation_path"), ("test", "test_path"))
@@ -133,6 +133,7 @@ def _reader_settings(cfg: Mapping) -> dict[str, Any]:
             text_column=str(setting(cfg, "text_column", "text")),
             label_column=str(setting(cfg, "label_column", "label")),
             id_column=setting(cfg, "id_column") and str(setting(cfg, "id_column")),
+            group_column=setting(cfg, "group_column") and str(setting(cfg, "group_column")),
             format=setting(cfg, "format") and str(setting(cfg, "format")),
         )
     return settings
@@ -183,6 +184,7 @@ def _read_table(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
     text_col = str(setting(cfg, "text_column", "text"))
     label_col = str(setting(cfg, "label_column", "label"))
     id_col = setting(cfg, "id_column")
+    group_col = setting(cfg, "group_column")
     rows: list[Row] = []
     seen: dict[str, Path] = {}  # id → file, to catch ids repeated within or across files
     for (split, key), path in zip(roles, paths, strict=True):
@@ -194,7 +196,7 @@ def _read_table(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
             raise DataError(f"{path} has no data rows (columns: {present}); dataset.{key} must "
                             "point to a file with documents")
         for column, name in ((text_col, "text_column"), (label_col, "label_column"),
-                             (id_col, "id_column")):
+                             (id_col, "id_column"), (group_col, "group_column")):
             if column is not None and str(column) not in present:
                 hint = (" (only one column: is the separator right? set dataset.format)"
                         if len(present) == 1 else "")
@@ -212,12 +214,22 @@ def _read_table(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
             ids = [i.strip() for i in ids]
             _no_blanks(ids, path, f"id (column {id_col!r})", "fill in the ids or set "
                        "dataset.id_column=null to number the rows")
+        if group_col is None:
+            groups, group_fb = [""] * len(frame), [False] * len(frame)
+        else:
+            groups, group_fb = _cells(frame[str(group_col)])
+            groups = [g.strip() for g in groups]
+            # A blank group would make a document its own group and could put it in another
+            # split than the documents it belongs with: refuse rather than guess.
+            _no_blanks(groups, path, f"group (column {group_col!r})", "fill in the groups, "
+                       "remove those rows, or set dataset.group_column=null")
         row_fb = row_fb or [False] * len(frame)
-        fallback = sum(any(flags) for flags in zip(text_fb, label_fb, id_fb, row_fb, strict=True))
+        fallback = sum(any(flags) for flags in zip(text_fb, label_fb, id_fb, group_fb, row_fb,
+                                                   strict=True))
         count_fallback(stats, fallback, len(frame), path)
         if id_col is not None:  # generated ids are unique by construction
             _unique_ids(ids, path, id_col, seen)
-        rows.extend(zip(ids, texts, labels, [split] * len(frame), strict=True))
+        rows.extend(zip(ids, texts, labels, [split] * len(frame), groups, strict=True))
     return rows
 
 
