@@ -23,6 +23,7 @@ from han.data.sources import (
     fingerprint,
     read_documents,
 )
+from han.data.splits import assign_splits
 
 BBC = {"kind": "bbc", "url": "http://mlg.ucd.ie/files/datasets/bbc-fulltext.zip",
        "filename": "bbc-fulltext.zip", "classes": None}
@@ -195,6 +196,25 @@ def test_imdb_groups_reviews_by_film(imdb_all: tuple[pd.DataFrame, ReadStats, fl
     # The official split is by film, save one film whose reviews straddle the boundary in
     # upstream's urls files (the last two of train/urls_neg.txt, the first of test's).
     assert set(train["group"]) & set(test["group"]) == {"tt0406816"}
+
+
+def test_imdb_validation_shares_no_film_with_train(
+    imdb_all: tuple[pd.DataFrame, ReadStats, float], caplog: pytest.LogCaptureFixture
+) -> None:
+    documents, _, _ = imdb_all
+    labels, groups = documents["label"].to_numpy(object), documents["group"].to_numpy(object)
+    source = documents["source_split"].to_numpy(object)
+    with caplog.at_level(logging.INFO, logger="han.data.splits"):
+        split = assign_splits(labels, source, {"validation": 0.1, "test": 0.1}, 0, groups)
+    assert (split[source == "test"] == "test").all()  # the official test set is kept
+    validation, train = split == "validation", split == "train"
+    assert set(groups[validation]).isdisjoint(groups[train])
+    assert 2400 <= validation.sum() <= 2600  # 10% of 25,000 give or take one film
+    assert 0.47 < (labels[validation] == "pos").mean() < 0.53
+    assert len(set(groups[validation])) > 100
+    assert "validation: " in caplog.text and " groups" in caplog.text
+    again = assign_splits(labels, source, {"validation": 0.1, "test": 0.1}, 0, groups)
+    assert (again == split).all()
 
 
 def test_imdb_urls_map_line_i_to_review_i(tmp_path: Path) -> None:
