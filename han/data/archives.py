@@ -45,7 +45,8 @@ _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.DOTALL)
 _BODY = re.compile(r"<BODY>(.*?)</BODY>", re.DOTALL)
 _ANY_TAG = re.compile(r"</?[A-Z]+\b[^>]*>")
 REUTERS_SUBSETS = ("r8", "r52")
-# R8 (Cachopo 2007): the 8 most frequent classes of the single-label ModApte documents.
+# R8 (Cachopo 2007): the classes of R10 (ModApte's 10 most frequent topics) left with
+# single-label documents; wheat and corn drop out, their stories are also tagged grain.
 R8_CLASSES = ("acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade")
 _MODAPTE = {"TRAIN": "train", "TEST": "test"}
 
@@ -100,8 +101,11 @@ def read_bbc(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
 
 
 def read_imdb(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
-    """aclImdb tar.gz, streamed: ``aclImdb/<split>/<pos|neg>/<id>_<rating>.txt`` reviews, grouped
-    by film from ``aclImdb/<split>/urls_<pos|neg>.txt`` (line i: the film of review id i)."""
+    """aclImdb tar.gz, streamed: ``aclImdb/<split>/<pos|neg>/<id>_<rating>.txt`` reviews.
+
+    Group: the review's film, from ``aclImdb/<split>/urls_<pos|neg>.txt`` (line i is the film
+    of review id i).
+    """
     reviews: list[tuple[str, str, str, str]] = []  # split, label, stem, text
     films: dict[tuple[str, str], list[str]] = {}  # (split, label) → film id of review id i
     fallback = 0
@@ -155,8 +159,10 @@ def read_imdb(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
 
 
 def imdb_film_ids(raw: bytes) -> list[str]:
-    """Lines of an aclImdb ``urls_*.txt`` ─► film ids (``tt0406816`` of
-    ``http://www.imdb.com/title/tt0406816/usercomments``; the whole URL if it has none)."""
+    """Lines of an aclImdb ``urls_*.txt`` ─► film ids, the whole URL when it has none.
+
+    ``http://www.imdb.com/title/tt0406816/usercomments`` ─► ``tt0406816``.
+    """
     films = []
     for line in raw.decode("utf-8", "replace").splitlines():
         match = _IMDB_FILM.search(line)
@@ -226,9 +232,11 @@ def read_reuters(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
 
 
 def _reuters_record(attributes: bytes, content: bytes) -> tuple[Row | None, bool]:
-    """One ``<REUTERS>`` record as a row (label = its one topic), or None when not ModApte
-    single-label. Records are decoded one at a time: one stray byte (reut2-017.sgm has 0xFC)
-    needs the fallback for its own record only."""
+    """One ``<REUTERS>`` record as a row (label: its topic), None unless ModApte single-label.
+
+    Records are decoded one at a time, so one stray byte (reut2-017.sgm has 0xFC) needs the
+    fallback for its own record only.
+    """
     text, used_fallback = decode_text(content)
     attrs = dict(_ATTRIBUTE.findall(attributes.decode("ascii", "replace")))
     split = _MODAPTE.get(attrs.get("LEWISSPLIT", ""))
@@ -253,6 +261,7 @@ def _reuters_text(record: str) -> str:
 
 
 def _clean(text: str) -> str:
+    """Entities unescaped, outer whitespace stripped."""
     return html.unescape(text).strip()
 
 
@@ -277,7 +286,7 @@ def _check_reuters_sizes(cfg: Mapping, subset: str, rows: list[Row], path: Path)
     wanted = {split: int(expected[split]) for split in ("train", "test") if split in expected}
     if any(got[split] != count for split, count in wanted.items()):
         raise DataError(
-            f"{path.name} gives {subset.upper()} {got['train']} train / {got['test']} test "
+            f"{path} gives {subset.upper()} {got['train']} train / {got['test']} test "
             f"documents; Reuters-21578 ModApte has {wanted.get('train')} / {wanted.get('test')} "
             f"(dataset.expected_sizes.{subset}). The archive differs from Distribution 1.0: "
             "delete it so it is downloaded again, or set dataset.expected_sizes=null to use it "
