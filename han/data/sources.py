@@ -27,6 +27,7 @@ import pandas as pd
 
 from han.data import archives
 from han.data.documents import (
+    COLUMNS,
     UTF8_BOM,
     DataError,
     ReadStats,
@@ -42,6 +43,7 @@ from han.data.documents import (
 from han.data.download import fetch
 
 __all__ = [
+    "COLUMNS",
     "KINDS",
     "DataError",
     "ReadStats",
