@@ -17,7 +17,7 @@ INPUT ?= -
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|imdb|csv MODEL=han|han_avg|han_max|flat|flat_avg ARGS=\"<Hydra overrides>\"):\n"} \
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|imdb|reuters|csv MODEL=han|han_avg|han_max|flat|flat_avg ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -31,7 +31,7 @@ setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
 lock: ## Re-pin requirements.lock from the current environment (after changing pyproject.toml)
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
-data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|csv)
+data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
 	$(PY) -m han.data dataset=$(or $(DATASET),news) task_name=data $(ARGS)
 
 train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg)
