@@ -185,6 +185,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     from han.monitoring import TensorBoardLogger
 
     matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1))
+    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
+        _write_data(data, run_dir)
+    from han.pretrained import resolve_embedding_dim
+
+    resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)

@@ -279,7 +279,8 @@ def test_other_new_configs_train_on_their_fixture(name, tmp_path):
 
 
 def test_real_bbc_articles_through_the_zhang_path(tmp_path, mirror_dir):
-    """Real text end to end: BBC articles written as a Zhang et al. archive, a sampled run."""
+    """Real text end to end: BBC articles written as a Zhang et al. archive, a sampled run with
+    the paper's recipe, started from pretrained vectors."""
     from runs import bbc_sample
 
     docs = bbc_sample(mirror_dir, per_class=40)
@@ -291,9 +292,20 @@ def test_real_bbc_articles_through_the_zhang_path(tmp_path, mirror_dir):
     order = rng.permutation(len(records))
     rows = {"train": [records[i] for i in order[:90]], "test": [records[i] for i in order[90:]]}
     write_zhang(tmp_path, "ag_news", rows=rows)  # 3 real classes under AG's archive name
+    # Pretrained vectors for a few words, in GloVe's format (no header), as a user would.
+    words = ["the", "said", "government", "film", "match", "zebra-not-in-bbc"]
+    glove = tmp_path / "glove.txt"
+    glove.write_text("".join(f"{w} {i} 0.5 -1 2\n" for i, w in enumerate(words)))
     metrics = run_in_process(tmp_path, "experiment=paper_han", "dataset=ag_news",
-                             "dataset.max_train_docs=60", "dataset.vocab.min_count=2")
+                             "dataset.max_train_docs=60", "dataset.vocab.min_count=2",
+                             "model.embedding_init=pretrained", f"model.embedding_path={glove}",
+                             "model.embedding_dim=from_file")
     summary = json.loads((tmp_path / "run" / "data_summary.json").read_text())
+    vocabulary = json.loads((tmp_path / "run" / "vocab.json").read_text())
+    vocabulary = vocabulary["words"]
+    coverage = summary["embedding_coverage"]
+    assert coverage["dim"] == 4 and coverage["vocabulary_words"] == len(vocabulary) - 2
+    assert coverage["vocabulary_found"] == len(set(words) & set(vocabulary)) >= 4
     assert summary["documents"]["train"]["total"] == 60
     assert summary["documents"]["test"]["total"] == 30
     assert summary["train_docs_before_sample"] == 90 - summary["documents"]["validation"]["total"]

@@ -36,6 +36,7 @@ class PreparedData:
     split_of: np.ndarray  # split name of every document of `corpus`
     view_settings: ViewSettings  # L, T and N, resolved (a null L or T from train's lengths)
     counts: dict = field(default_factory=dict)
+    lowercase: bool = True  # the tokenizer lower-cased (pretrained vectors are matched so)
 
     def view(self, split: str, flat: bool, words: bool = False) -> EncodedDocs:
         """The model's view of a split: N words, or L sentences × T words.
@@ -140,4 +141,5 @@ def prepare(
         split_of=split_of,
         view_settings=view_settings,
         counts=counts,
+        lowercase=bool((dataset_cfg.get("tokenizer") or {}).get("lowercase", True)),
     )
