@@ -199,6 +199,25 @@ def test_every_new_config_prepares_its_fixture(name, tmp_path):
     assert len(data.classes) >= 2 and len(data.vocabulary) > 2
 
 
+def test_make_data_command_on_a_tang_fixture(tmp_path):
+    """`make data DATASET=imdb10` as a user runs it: `python -m han.data`, in a subprocess."""
+    import subprocess
+    import sys
+
+    write_tang(tmp_path, "imdb10")
+    result = subprocess.run(
+        [sys.executable, "-m", "han.data", "dataset=imdb10", f"paths.mirror={tmp_path}",
+         f"paths.cache_dir={tmp_path / 'cache'}", "dataset.expected_sizes=null",
+         "dataset.max_train_docs=20", "workers=1", "progress=false",
+         f"hydra.run.dir={tmp_path / 'out'}"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {s: summary["documents"][s]["total"] for s in summary["documents"]} == {
+        "train": 20, "validation": 10, "test": 10}
+    assert summary["train_docs_before_sample"] == 40 and summary["dataset"] == "imdb10"
+
+
 # ── dataset.max_train_docs ───────────────────────────────────────────────────────────────────
 
 def test_max_train_docs_samples_train_only_stratified_and_seeded():
