@@ -268,21 +268,25 @@ def run_in_process(tmp_path: Path, *overrides: str) -> dict:
     return metrics
 
 
-# One preset in the default suite (the Tang path; the real-text run below covers the Zhang path
-# with the same recipe); `make test-slow` runs the other five.
-FAST_PRESETS = {"paper_yelp13"}
-
-
-@pytest.mark.parametrize("preset", [
-    pytest.param(p, marks=() if p in FAST_PRESETS else pytest.mark.slow) for p in sorted(PAPER)])
-def test_paper_preset_runs_on_its_fixture_and_reports_the_paper(preset, tmp_path):
+@pytest.mark.parametrize("preset", sorted(PAPER))
+def test_paper_presets_carry_the_papers_recipe_and_figure(preset):
     dataset, accuracy = PAPER[preset]
-    write_fixture(dataset, tmp_path)
     cfg = compose_cfg(f"experiment={preset}")
     assert (cfg.dataset.name, cfg.model.name, cfg.trainer.optimizer) == (dataset, "han", "sgd")
     assert (cfg.trainer.momentum, cfg.trainer.batch_size, cfg.trainer.bucket) == (0.9, 64, True)
     assert (cfg.model.embedding_dim, cfg.model.gru_units, cfg.model.attention_dim) == (200, 50, 100)
     assert cfg.model.embedding_init == "word2vec" and cfg.dataset.vocab.min_count == 6
+    assert cfg.paper_test_accuracy == accuracy
+    assert compose_cfg().paper_test_accuracy is None  # no figure outside the presets
+
+
+# Each run costs ~10-15 s of TensorFlow tracing: the default suite trains once (the real-text
+# run below, paper_han's recipe); `make test-slow` runs every preset and config on its fixture.
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", sorted(PAPER))
+def test_paper_preset_runs_on_its_fixture_and_reports_the_paper(preset, tmp_path):
+    dataset, accuracy = PAPER[preset]
+    write_fixture(dataset, tmp_path)
     metrics = run_in_process(tmp_path, f"experiment={preset}", "dataset.vocab.min_count=2")
     assert metrics["paper_test_accuracy"] == accuracy
     assert metrics["dataset"] == dataset and metrics["train"]["epochs"] == 1
@@ -318,7 +322,8 @@ def test_real_bbc_articles_through_the_zhang_path(tmp_path, mirror_dir):
     metrics = run_in_process(tmp_path, "experiment=paper_han", "dataset=ag_news",
                              "dataset.max_train_docs=60", "dataset.vocab.min_count=2",
                              "model.embedding_init=pretrained", f"model.embedding_path={glove}",
-                             "model.embedding_dim=from_file")
+                             "model.embedding_dim=from_file", "paper_test_accuracy=0.5")
+    assert metrics["paper_test_accuracy"] == 0.5 and metrics["train"]["epochs"] == 1
     summary = json.loads((tmp_path / "run" / "data_summary.json").read_text())
     vocabulary = json.loads((tmp_path / "run" / "vocab.json").read_text())
     vocabulary = vocabulary["words"]
