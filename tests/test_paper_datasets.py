@@ -213,6 +213,7 @@ def test_make_data_command_on_a_tang_fixture(tmp_path):
         capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "training documents: a sample of 20 of 40 (dataset.max_train_docs)" in result.stdout
     assert {s: summary["documents"][s]["total"] for s in summary["documents"]} == {
         "train": 20, "validation": 10, "test": 10}
     assert summary["train_docs_before_sample"] == 40 and summary["dataset"] == "imdb10"
