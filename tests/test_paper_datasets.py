@@ -132,6 +132,8 @@ def test_tang_sentences_and_tokens_are_kept_as_written(tmp_path, monkeypatch):
     assert "pretokenized" not in raw.cache_key()
     pre = tokenizer_settings(cfg.dataset, cfg.paths)
     assert cache_key("x", pre) != cache_key("x", raw)
+    with pytest.raises(DataError, match="pretokenized is 'ss'; set it to one of sss"):
+        tokenize.DocumentTokenizer(tokenize.TokenizerSettings(pretokenized="ss"))
 
 
 def test_tang_errors_name_the_file_line_and_fix(tmp_path):

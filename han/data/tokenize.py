@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from han.data.documents import DataError
+
 log = logging.getLogger(__name__)
 
 # Bump when the splitting rules change: it is part of the cache key.
@@ -98,7 +100,7 @@ def check_pretokenized(settings: TokenizerSettings) -> str | None:
     if settings.pretokenized is None:
         return None
     if settings.pretokenized not in PRETOKENIZED:
-        raise ValueError(f"dataset.tokenizer.pretokenized is {settings.pretokenized!r}; set it to "
+        raise DataError(f"dataset.tokenizer.pretokenized is {settings.pretokenized!r}; set it to "
                          f"one of {', '.join(PRETOKENIZED)} or null for raw text")
     return PRETOKENIZED[settings.pretokenized]
 
