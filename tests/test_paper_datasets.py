@@ -168,6 +168,32 @@ def test_zhang_csv_quotes_escaped_newlines_columns_and_class_names(tmp_path):
     assert list(read_documents(cfg, [stars])[0]["label"]) == ["5", "1"]  # no classes.txt
 
 
+def test_zhang_long_fields_and_latin1_bytes(tmp_path):
+    long_answer = "word " * 40_000  # 200,000 characters: over csv's default field limit
+    path = write_zhang(tmp_path, "yelp_full", rows={"train": [["3", long_answer]],
+                                                    "test": [["4", "caf\u00e9 ok"]]})
+    # Re-pack test.csv with a Latin-1 byte (0xE9) where UTF-8 has two: upstream is UTF-8, but a
+    # stray byte must not stop the reader or garble its neighbours.
+    import io
+    import tarfile
+
+    raw = b'"4","caf\xe9 ok"\n'
+    members = {}
+    with tarfile.open(path) as archive:
+        for info in archive.getmembers():
+            members[info.name] = archive.extractfile(info).read()
+    members["yelp_review_full_csv/test.csv"] = raw
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    cfg = fixture_cfg("yelp_full", tmp_path).dataset
+    docs, stats = read_documents(cfg, [path])
+    assert docs.iloc[0]["text"] == long_answer.strip()
+    assert docs.iloc[1]["text"] == "caf\u00e9 ok" and stats.non_utf8_files == 1
+
+
 def test_zhang_wrong_field_count_and_not_an_archive(tmp_path):
     path = write_zhang(tmp_path, "dbpedia", rows={"train": [["1", "only a title"]],
                                                   "test": [["1", "t", "c"]]})

@@ -22,6 +22,7 @@ import tarfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 from han.data.documents import DataError, ReadStats, Row, count_fallback, decode_text, setting
 from han.data.download import fetch, resolve_mirror
@@ -33,6 +34,9 @@ _ZHANG_MEMBER = re.compile(r"^(?:\./)?(?:[^/]+/)?(train|test)\.csv$")
 _ZHANG_CLASSES = re.compile(r"^(?:\./)?(?:[^/]+/)?classes\.txt$")
 # Zhang et al. write a newline inside a field as the two characters backslash and n.
 _ESCAPED_NEWLINE = re.compile(r"(?:\\n)+")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+# Some answers and reviews are longer than csv's default field limit of 131,072 characters.
+csv.field_size_limit(1 << 30)
 
 
 # ── files ────────────────────────────────────────────────────────────────────────────────────
@@ -111,8 +115,9 @@ def read_zhang(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
     if not columns:
         raise DataError("dataset.columns is not set: name the text fields after the class "
                         "index, e.g. dataset.columns=[title,description]")
-    tables: dict[str, bytes] = {}
+    parsed: dict[str, list[tuple[int, str]]] = {}  # split → (class index, text) per row
     names: list[str] = []
+    fallback = [0]
     try:
         with tarfile.open(path, mode="r|*") as archive:
             for member in archive:
@@ -126,45 +131,74 @@ def read_zhang(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
                 if is_classes:
                     names = [n.strip() for n in decode_text(handle.read())[0].splitlines()
                              if n.strip()]
-                else:
-                    tables[match.group(1)] = handle.read()
+                else:  # streamed: Amazon's train.csv alone is ~1.5 GB
+                    split = match.group(1)
+                    parsed[split] = _zhang_records(handle, f"{path.name}:{split}.csv", columns,
+                                                   fallback)
     except (tarfile.TarError, EOFError, OSError) as err:
         raise DataError(f"{path} is damaged or truncated ({type(err).__name__}: {err}); delete "
                         "it so it is downloaded again, or replace the mirror's copy") from err
-    if "train" not in tables or "test" not in tables:
+    if "train" not in parsed or "test" not in parsed:
         raise DataError(f"{path} holds no <name>/train.csv and <name>/test.csv (found "
-                        f"{sorted(tables) or 'neither'}): it is not a Zhang et al. (2015) CSV "
+                        f"{sorted(parsed) or 'neither'}): it is not a Zhang et al. (2015) CSV "
                         "archive or is damaged. Delete it so it is downloaded again.")
     rows: list[Row] = []
     for split in ("train", "test"):
-        rows.extend(_zhang_rows(tables[split], split, columns, names, path, stats))
+        for number, (index, text) in enumerate(parsed[split], 1):
+            if names and not 1 <= index <= len(names):
+                raise DataError(f"{path.name}:{split}.csv row {number}: class index {index} is "
+                                f"outside 1..{len(names)} of classes.txt")
+            label = names[index - 1] if names else str(index)
+            rows.append((f"{split}-{number}", text, label, split, ""))
+    count_fallback(stats, fallback[0], len(rows), path)
     check_sizes(cfg, rows, path)
     return rows
 
 
-def _zhang_rows(raw: bytes, split: str, columns: list[str], names: list[str], path: Path,
-                stats: ReadStats) -> list[Row]:
-    text, used = decode_text(raw)
-    if used:
-        count_fallback(stats, 1, 1, path)
-    rows: list[Row] = []
-    member = f"{path.name}:{split}.csv"
-    for number, record in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
-        if not record:
-            continue
-        if len(record) != 1 + len(columns) or not record[0].strip().isdigit():
-            raise DataError(
-                f"{member} row {number} has {len(record)} fields ({record[:1]}...); expected a "
-                f"class index and {len(columns)} text field(s) {columns} (dataset.columns)")
-        index = int(record[0])
-        if names and not 1 <= index <= len(names):
-            raise DataError(f"{member} row {number}: class index {index} is outside 1..{len(names)}"
-                            f" of classes.txt")
-        label = names[index - 1] if names else str(index)
-        paragraphs = [_ESCAPED_NEWLINE.sub("\n\n", field).strip() for field in record[1:]]
-        rows.append((f"{split}-{number}", "\n\n".join(p for p in paragraphs if p), label, split,
-                     ""))
-    return rows
+class _Forward(io.RawIOBase):
+    """A tar member of a streamed archive, read front to back: its own ``seekable()`` raises,
+    which io.TextIOWrapper calls."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._handle.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _zhang_records(handle: IO[bytes], member: str, columns: list[str],
+                   fallback: list[int]) -> list[tuple[int, str]]:
+    """(class index, text) of every row of one CSV, read as a stream.
+
+    Bytes that are not UTF-8 survive as surrogates and are decoded per field with the
+    cp1252 / Latin-1 fallback (counted in ``fallback[0]``), as for the user's own tables.
+    """
+    stream = io.TextIOWrapper(io.BufferedReader(_Forward(handle)), encoding="utf-8",
+                              errors="surrogateescape", newline="")
+    records: list[tuple[int, str]] = []
+    try:
+        for number, record in enumerate(csv.reader(stream), 1):
+            if not record:
+                continue
+            if len(record) != 1 + len(columns) or not record[0].strip().isdigit():
+                raise DataError(
+                    f"{member} row {number} has {len(record)} fields ({record[:1]}...); expected a "
+                    f"class index and {len(columns)} text field(s) {columns} (dataset.columns)")
+            fields = []
+            for field in record[1:]:
+                if _SURROGATE.search(field):
+                    field, _ = decode_text(field.encode("utf-8", "surrogateescape"))
+                    fallback[0] += 1
+                fields.append(_ESCAPED_NEWLINE.sub("\n\n", field).strip())
+            records.append((int(record[0]), "\n\n".join(f for f in fields if f)))
+    except csv.Error as err:
+        raise DataError(f"{member} is not valid CSV ({err}); replace the archive") from err
+    return records
 
 
 def check_sizes(cfg: Mapping, rows: list[Row], path: Path) -> None:
