@@ -92,7 +92,8 @@ def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bb
     sweep_dir = tmp_path / "with_failure"
     result = sweep(sweep_dir, bbc_csv, "model=flat", "seed=0", "model.embedding_init=bogus,random")
     assert result.returncode != 0
-    assert "model.embedding_init must be random or word2vec, got 'bogus'" in result.stderr
+    assert "model.embedding_init is 'bogus'; it must be one of: random, word2vec" in result.stderr
+    assert "job 0 [" in result.stderr and result.returncode == 2  # one line names the job
     assert not (sweep_dir / "0" / "metrics.json").exists()
     finished = json.loads((sweep_dir / "1" / "metrics.json").read_text())
     assert finished["model"] == "flat" and finished["train"]["epochs"] == 1

@@ -99,7 +99,7 @@ def _copy_response(url: str, out: BinaryIO, target: Path) -> None:
         received = 0
         with tqdm(
             total=expected, unit="B", unit_scale=True, unit_divisor=1024, desc=target.name,
-            mininterval=1.0, leave=False,
+            mininterval=1.0, leave=False, disable=None,  # None: only on a terminal
         ) as bar:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)

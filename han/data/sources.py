@@ -11,6 +11,7 @@ streamed) and ``table`` (the user's own CSV / TSV / JSON lines / Parquet files).
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import hashlib
 import json
@@ -74,8 +75,36 @@ class ReadStats:
     notes: list[str] = field(default_factory=list)
 
 
+# Byte-order marks of the Unicode encodings other than UTF-8 (UTF-32 first: its little-endian
+# mark starts with UTF-16's). Spreadsheets save "Unicode text" as UTF-16 with a mark.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding that a byte-order mark at the start of `head` names (utf-8-sig, utf-16,
+    utf-32), or None when there is none."""
+    if head.startswith(_UTF8_BOM):
+        return "utf-8-sig"
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: text whose every other byte is NUL."""
+    sample = head[:1024]
+    return len(sample) >= 8 and (sample[1::2].count(0) > 0.4 * len(sample) / 2
+                                 or sample[0::2].count(0) > 0.4 * len(sample) / 2)
+
+
 def decode_text(raw: bytes) -> tuple[str, bool]:
-    """Decode bytes as UTF-8 (BOM stripped), else cp1252, else Latin-1; never fails or drops."""
+    """Decode bytes as UTF-8 (BOM stripped), UTF-16 / UTF-32 when a byte-order mark says so,
+    else cp1252, else Latin-1; never fails or drops. The flag: the fallback was used."""
+    encoding = bom_encoding(raw[:4])
+    if encoding in ("utf-16", "utf-32"):
+        try:
+            return raw.decode(encoding), False
+        except UnicodeDecodeError:
+            pass
     if raw.startswith(_UTF8_BOM):
         raw = raw[len(_UTF8_BOM):]
     try:
@@ -370,11 +399,14 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
             return pd.read_parquet(path), None
         if fmt == "jsonl":
             return _load_jsonl(path)
-        # Everything as text: labels 1 stay "1", "NA" stays "NA"; surrogateescape keeps
-        # non-UTF-8 bytes so _cells() can decode them per document.
+        # Everything as text: labels 1 stay "1", "NA" stays "NA". UTF-8 (with or without a
+        # byte-order mark) keeps non-UTF-8 bytes (surrogateescape) so _cells() can decode them
+        # per document; UTF-16 / UTF-32 are read when their byte-order mark says so.
+        encoding = _table_encoding(path)
         frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", dtype=object,
-                            keep_default_na=False, encoding="utf-8",
-                            encoding_errors="surrogateescape")
+                            keep_default_na=False, encoding=encoding,
+                            encoding_errors="surrogateescape" if encoding.startswith("utf-8")
+                            else "strict")
         return frame, None
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path} is empty: expected a header row and data ({fmt})") from err
@@ -385,11 +417,26 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
                         "fix the file, or set dataset.format if it is another format") from err
 
 
+def _table_encoding(path: Path) -> str:
+    """utf-8, or what the file's byte-order mark names; UTF-16 without one is named in an error."""
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    with opener(path, "rb") as handle:
+        head = handle.read(1024)
+    encoding = bom_encoding(head)
+    if encoding is None and _looks_like_utf16(head):
+        raise DataError(f"{path} looks like UTF-16 text without a byte-order mark; save it as "
+                        "UTF-8 (or as UTF-16 with its byte-order mark, as spreadsheets do)")
+    return encoding or "utf-8"
+
+
 def _load_jsonl(path: Path) -> tuple[pd.DataFrame, list[bool]]:
     """JSON lines (one object per line); a file holding one JSON array of objects also works."""
     opener = _OPENERS.get(path.suffix.lower(), open)
     with opener(path, "rb") as handle:
         raw = handle.read()
+    encoding = _table_encoding(path)
+    if encoding in ("utf-16", "utf-32"):  # lines are split on bytes below: make it UTF-8
+        raw = raw.decode(encoding).encode("utf-8")
     records: list[Any] = []
     fallback: list[bool] = []
     if raw.lstrip(_UTF8_BOM + b" \t\r\n").startswith(b"["):

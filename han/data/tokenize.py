@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from han.cli import progress_disable
+
 log = logging.getLogger(__name__)
 
 # Bump when the splitting rules change: it is part of the cache key.
@@ -170,7 +172,8 @@ def tokenize_texts(
     workers = workers or default_workers()
     texts = list(texts)
     load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
-    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=not progress)
+    # Bars only on a terminal: a log file gets the summary lines, not a bar per update.
+    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=progress_disable(progress))
     chunks: list[TokenizedChunk] = []
     if workers <= 1 or len(texts) <= chunk_size:
         tokenizer = DocumentTokenizer(settings)
