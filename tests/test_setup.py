@@ -1,0 +1,73 @@
+"""A fresh machine (issue #13): NLTK's punkt_tab installed by `make setup` from the mirror."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from han import nltk_setup
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_punkt_tab_is_installed_from_the_mirror_into_an_empty_folder(tmp_path, mirror_dir,
+                                                                      monkeypatch):
+    import nltk
+    from nltk.tokenize import PunktTokenizer
+
+    empty, target = tmp_path / "empty", tmp_path / "venv_nltk_data"
+    empty.mkdir()
+    assert nltk_setup.find([empty]) is None
+    where, how = nltk_setup.ensure_punkt_tab(target, mirror_dir, paths=[empty])
+    assert how == "mirror" and Path(where) == target / "tokenizers" / "punkt_tab"
+    assert (target / "tokenizers/punkt_tab/english/sent_starters.txt").is_file()
+    # Installed once: the next run finds it and does nothing.
+    assert nltk_setup.ensure_punkt_tab(target, mirror_dir, paths=[target])[1] == "found"
+    monkeypatch.setattr(nltk.data, "path", [str(target)])
+    assert PunktTokenizer("english").tokenize("It works. Really.") == ["It works.", "Really."]
+
+
+def test_a_bad_mirror_zip_is_named(tmp_path):
+    bad = tmp_path / "mirror"
+    bad.mkdir()
+    (bad / "punkt_tab.zip").write_bytes(b"not a zip")
+    with pytest.raises(nltk_setup.UsageError, match="could not install punkt_tab from"):
+        nltk_setup.ensure_punkt_tab(tmp_path / "t", bad, paths=[tmp_path / "nothing"])
+
+
+def test_fresh_machine_han_data_fails_in_one_line_then_setup_makes_it_work(tmp_path, mirror_dir):
+    """NLTK_DATA at an empty folder: the data step names the fix; `han.nltk_setup` applies it."""
+    import nltk
+
+    nltk_home = tmp_path / "nltk_data"
+    nltk_home.mkdir()
+    csv = tmp_path / "docs.csv"
+    pd.DataFrame({"text": [f"Sentence {i}. Another one here." for i in range(20)],
+                  "label": ["a", "b"] * 10}).to_csv(csv, index=False)
+    env = dict(os.environ, PYTHONPATH=str(REPO), NLTK_DATA=str(nltk_home),
+               HAN_DATA_MIRROR=str(mirror_dir))
+    args = [sys.executable, "-m", "han.data", "dataset=csv", f"dataset.train_path={csv}",
+            f"paths.cache_dir={tmp_path / 'cache'}", "workers=1", "progress=false",
+            f"hydra.run.dir={tmp_path / 'run'}"]
+    # Other places on NLTK's default path (~/nltk_data, the venv's) may hold the model already.
+    elsewhere = [p for p in nltk.data.path if p != os.environ.get("NLTK_DATA")]
+    if nltk_setup.find(elsewhere) is None:
+        result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path,
+                                timeout=120)
+        assert result.returncode == 2, result.stderr[-3000:]
+        [line] = result.stderr.strip().splitlines()
+        assert "punkt_tab" in line and "make setup" in line and "paths.nltk_data" in line
+    setup = subprocess.run(
+        [sys.executable, "-m", "han.nltk_setup", "--target", str(nltk_home)],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    assert "punkt_tab" in setup.stdout
+    assert (nltk_home / "tokenizers/punkt_tab/english").is_dir() or "found" in setup.stdout
+    result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
