@@ -59,6 +59,9 @@ predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|
 explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>)
 	$(PY) -m han.predict run_dir=$(RUN) report=true $(ARGS)
 
+export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
+	$(PY) -m han.export $(RUN) $(ARGS)
+
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests
 	$(VENV)/bin/pytest -q --durations=10
@@ -78,4 +81,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain test test-slow bench bench-data lint clean
+.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench bench-data lint clean

@@ -53,12 +53,13 @@ def _compose(*overrides: str):
 
 def test_every_shipped_config_validates():
     with initialize_config_dir(str(CONF), version_base="1.3"):
+        models = sorted(p.stem for p in (CONF / "model").glob("*.yaml"))
+        runtimes = sorted(p.stem for p in (CONF / "runtime").glob("*.yaml"))
         for dataset in ("news", "imdb", "csv"):
             extra = ["dataset.train_path=x.csv"] if dataset == "csv" else []
-            for model in sorted(p.stem for p in (CONF / "model").glob("*.yaml")):
-                for runtime in sorted(p.stem for p in (CONF / "runtime").glob("*.yaml")):
-                    validate(compose("train", [f"dataset={dataset}", f"model={model}",
-                                               f"runtime={runtime}", *extra]))
+            for i, model in enumerate(models):  # every model and runtime, not every triple
+                validate(compose("train", [f"dataset={dataset}", f"model={model}",
+                                           f"runtime={runtimes[i % len(runtimes)]}", *extra]))
         for experiment in sorted(p.stem for p in (CONF / "experiment").glob("*.yaml")):
             validate(compose("train", [f"experiment={experiment}"]))
         validate(compose("predict", ["run_dir=x", "input=-"]), "predict")
@@ -150,10 +151,9 @@ def test_bad_data_names_the_file_and_debug_shows_the_traceback(tmp_path):
             "workers=1", "progress=false", f"hydra.run.dir={tmp_path / 'run'}"]
     assert_one_line(command("han.data", *args, cwd=tmp_path),
                     "only the class 'spam'", "at least two classes", "dataset.label_column")
-    for switch in ("HAN_DEBUG", "HYDRA_FULL_ERROR"):
-        result = command("han.data", *args, cwd=tmp_path, env={switch: "1"})
-        assert result.returncode == 1 and "Traceback (most recent call last)" in result.stderr
-        assert "DataError: the training data has only the class 'spam'" in result.stderr
+    result = command("han.data", *args, cwd=tmp_path, env={"HAN_DEBUG": "1"})
+    assert result.returncode == 1 and "Traceback (most recent call last)" in result.stderr
+    assert "DataError: the training data has only the class 'spam'" in result.stderr
 
 
 def test_a_failing_multirun_job_writes_error_txt_and_the_sweep_goes_on(tmp_path):

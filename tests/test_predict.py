@@ -369,3 +369,58 @@ def test_tensorboard_has_attention_text_and_histograms_every_epoch(han_run, flat
     flat = tensorboard_events(flat_run)
     assert sorted(flat["attention/word"]) == [1] and "attention/sentence" not in flat
     assert "predicted:" in flat["attention/validation_documents"][1].item().decode()
+
+
+# ── serving: make export, and the documented client that does not import han ────────────────
+
+def _documented_client(tmp_path: Path) -> Path:
+    """The python block of docs/SERVING.md, as a file."""
+    doc = (REPO / "docs" / "SERVING.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "client.py"
+    # `han` made unimportable: the client must need nothing of this package.
+    path.write_text("import sys\nsys.modules['han'] = None\n" + code)
+    return path
+
+
+@pytest.mark.parametrize("which", ["han", "flat"])
+def test_export_and_the_documented_client_give_the_runs_probabilities(which, han_run, flat_run,
+                                                                      bbc, tmp_path):
+    from han.export import export_run
+
+    run_dir = han_run if which == "han" else flat_run
+    export = export_run(run_dir, tmp_path / "export")  # `make export` runs this (in-process here)
+    assert (export / "saved_model" / "saved_model.pb").is_file()
+    settings = json.loads((export / "tokenizer.json").read_text())
+    assert settings["classes"] == CLASSES and settings["view"] == ("flat" if which == "flat"
+                                                                   else "hierarchical")
+    table = predictions(run_dir)
+    ids = list(table.index[:6])
+    files = []
+    for i, doc_id in enumerate(ids):
+        files.append(tmp_path / f"doc{i}.txt")
+        files[-1].write_text(bbc.loc[doc_id, "text"], encoding="utf-8")
+    client = _documented_client(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    served = subprocess.run([sys.executable, str(client), str(export), *map(str, files)],
+                            capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert served.returncode == 0, served.stderr[-3000:]
+    lines = served.stdout.strip().splitlines()
+    assert len(lines) == len(ids)
+    for line, doc_id in zip(lines, ids, strict=True):
+        name, predicted, scores = line.split("\t")
+        probs = dict(item.split("=") for item in scores.split())
+        got = np.array([float(probs[c]) for c in CLASSES])
+        np.testing.assert_allclose(got, run_probabilities(table, doc_id), atol=1e-5)
+        assert predicted == table.loc[doc_id, "predicted"]
+
+
+def test_export_of_a_missing_run_fails_in_one_line(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "han.export", str(tmp_path / "nope")],
+                            capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {tmp_path / 'nope'} is not a finished run directory: missing "
+        ".hydra/config.yaml, vocab.json, model.keras, metrics.json. Give run_dir=<the folder "
+        "that `make train` printed last>."]
