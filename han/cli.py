@@ -33,10 +33,10 @@ __all__ = [
 EXIT_USAGE = 2
 
 
-def _config_dir() -> Path:
+def _config_dir(here: Path | None = None) -> Path:
     """The configs: inside the installed package (a wheel ships them as ``han/conf``), else the
     repository's top-level ``conf/`` (a clone, an editable install, ``python -m``)."""
-    here = Path(__file__).resolve().parent
+    here = here or Path(__file__).resolve().parent
     packaged = here / "conf"
     return packaged if (packaged / "train.yaml").is_file() else here.parent / "conf"
 

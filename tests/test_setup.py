@@ -71,3 +71,80 @@ def test_fresh_machine_han_data_fails_in_one_line_then_setup_makes_it_work(tmp_p
     result = subprocess.run(args, capture_output=True, text=True, env=env, cwd=tmp_path,
                             timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+# ── packaging: configs inside the package, console scripts, license ──────────────────────────
+
+def _pyproject() -> dict:
+    import tomllib
+
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_a_wheel_build_ships_every_config_inside_the_package(tmp_path):
+    import importlib.util
+
+    from han.cli import _config_dir
+
+    spec = importlib.util.spec_from_file_location("han_setup", REPO / "setup.py")
+    module = importlib.util.module_from_spec(spec)
+    import setuptools
+
+    original, setuptools.setup = setuptools.setup, lambda **kwargs: None  # import, don't build
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        setuptools.setup = original
+    written = module.copy_configs(tmp_path)
+    shipped = sorted(p.relative_to(tmp_path / "han" / "conf") for p in written)
+    assert shipped == sorted(p.relative_to(REPO / "conf") for p in (REPO / "conf").rglob("*.yaml"))
+    # Installed, han reads its own han/conf; in a checkout, the top-level conf/.
+    assert _config_dir(tmp_path / "han") == tmp_path / "han" / "conf"
+    assert _config_dir(REPO / "han") == REPO / "conf"
+
+
+def test_console_scripts_license_and_no_relative_config_paths():
+    import importlib
+
+    project = _pyproject()["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    assert "MIT License" in (REPO / "LICENSE").read_text()
+    scripts = project["scripts"]
+    assert {"han-train", "han-data", "han-predict", "han-compare"} <= set(scripts)
+    for target in scripts.values():
+        module, name = target.split(":")
+        assert callable(getattr(importlib.import_module(module), name)), target
+    requires = _pyproject()["build-system"]["requires"]
+    assert any(r.replace(" ", "").startswith("setuptools>=77") for r in requires)
+    for path in list((REPO / "han").rglob("*.py")) + list((REPO / "experiments").rglob("*.py")):
+        assert 'config_path="..' not in path.read_text(), path  # wheels have no ../conf
+
+
+@pytest.mark.slow  # builds and installs a wheel (~1 min); needs setuptools>=77 installed
+def test_installed_wheel_runs_han_train_from_another_folder(tmp_path):
+    import setuptools
+
+    if int(setuptools.__version__.split(".")[0]) < 77:
+        pytest.skip("needs setuptools>=77 to build without network (pip install 'setuptools>=77')")
+    wheels, venv = tmp_path / "wheels", tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=600)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    pip = venv / "bin" / "pip"
+    subprocess.run([str(pip), "install", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],
+                   check=True, capture_output=True, timeout=600)
+    # The dependencies from this environment, without its (editable) han.
+    import sysconfig
+
+    site = Path(next((venv / "lib").glob("python3*/site-packages")))
+    (site / "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([str(venv / "bin" / "han-train"), "--cfg", "job", "model=flat"],
+                            capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "name: flat" in result.stdout
+    bad = subprocess.run([str(venv / "bin" / "han-train"), "trainer.epochs=ten"],
+                         capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
+    assert bad.returncode == 2 and "trainer.epochs is 'ten'" in bad.stderr
