@@ -175,7 +175,8 @@ def dataset_files(cfg: Mapping, data_dir: Path, mirror: Path | str | None) -> li
     if not url:
         raise DataError(f"dataset.url is not set for kind {kind!r}; set it to the archive's URL")
     filename = str(_setting(cfg, "filename", str(url).rstrip("/").rsplit("/", 1)[-1]))
-    return [fetch(str(url), filename, Path(data_dir), mirror)]
+    checksum = _setting(cfg, "sha256")  # upstream's; null when none is known
+    return [fetch(str(url), filename, Path(data_dir), mirror, str(checksum) if checksum else None)]
 
 
 def fingerprint(paths: Sequence[Path], cfg: Mapping) -> str:
