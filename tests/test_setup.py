@@ -127,20 +127,21 @@ def test_installed_wheel_runs_han_train_from_another_folder(tmp_path):
     if int(setuptools.__version__.split(".")[0]) < 77:
         pytest.skip("needs setuptools>=77 to build without network (pip install 'setuptools>=77')")
     wheels, venv = tmp_path / "wheels", tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # no checkout in the way
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=600)
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+                    "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=600,
+                   env=env)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=env)
     pip = venv / "bin" / "pip"
     subprocess.run([str(pip), "install", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],
-                   check=True, capture_output=True, timeout=600)
-    # The dependencies from this environment, without its (editable) han.
-    import sysconfig
-
+                   check=True, capture_output=True, timeout=600, env=env)
+    # The dependencies from this environment, without its (editable) han: a .pth adds its
+    # site-packages folders after the new venv's own (their .pth files are not run).
     site = Path(next((venv / "lib").glob("python3*/site-packages")))
-    (site / "zz_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    folders = [p for p in sys.path if p.endswith("site-packages") and Path(p) != site]
+    (site / "zz_deps.pth").write_text("\n".join(folders) + "\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run([str(venv / "bin" / "han-train"), "--cfg", "job", "model=flat"],
                             capture_output=True, text=True, cwd=elsewhere, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
