@@ -383,23 +383,24 @@ def _documented_client(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("which", ["han", "flat"])
-def test_export_and_the_documented_client_give_the_runs_probabilities(which, han_run, flat_run,
-                                                                      bbc, tmp_path):
+def _export_and_documents(run_dir: Path, bbc: pd.DataFrame, tmp_path: Path):
     from han.export import export_run
 
-    run_dir = han_run if which == "han" else flat_run
-    export = export_run(run_dir, tmp_path / "export")  # `make export` runs this (in-process here)
+    export = export_run(run_dir, tmp_path / "export")  # what `make export RUN=...` runs
     assert (export / "saved_model" / "saved_model.pb").is_file()
-    settings = json.loads((export / "tokenizer.json").read_text())
-    assert settings["classes"] == CLASSES and settings["view"] == ("flat" if which == "flat"
-                                                                   else "hierarchical")
     table = predictions(run_dir)
     ids = list(table.index[:6])
     files = []
     for i, doc_id in enumerate(ids):
         files.append(tmp_path / f"doc{i}.txt")
         files[-1].write_text(bbc.loc[doc_id, "text"], encoding="utf-8")
+    return export, table, ids, files
+
+
+def test_export_and_the_documented_client_give_the_runs_probabilities(han_run, bbc, tmp_path):
+    export, table, ids, files = _export_and_documents(han_run, bbc, tmp_path)
+    settings = json.loads((export / "tokenizer.json").read_text())
+    assert settings["classes"] == CLASSES and settings["view"] == "hierarchical"
     client = _documented_client(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     served = subprocess.run([sys.executable, str(client), str(export), *map(str, files)],
@@ -408,11 +409,24 @@ def test_export_and_the_documented_client_give_the_runs_probabilities(which, han
     lines = served.stdout.strip().splitlines()
     assert len(lines) == len(ids)
     for line, doc_id in zip(lines, ids, strict=True):
-        name, predicted, scores = line.split("\t")
+        _, predicted, scores = line.split("\t")
         probs = dict(item.split("=") for item in scores.split())
         got = np.array([float(probs[c]) for c in CLASSES])
         np.testing.assert_allclose(got, run_probabilities(table, doc_id), atol=1e-5)
         assert predicted == table.loc[doc_id, "predicted"]
+
+
+def test_the_documented_client_reads_flat_exports_too(flat_run, bbc, tmp_path, monkeypatch):
+    # In this process (TensorFlow is loaded already); the test above shows the client needs no han.
+    export, table, ids, files = _export_and_documents(flat_run, bbc, tmp_path)
+    assert json.loads((export / "tokenizer.json").read_text())["view"] == "flat"
+    code = _documented_client(tmp_path).read_text().replace("sys.modules['han'] = None", "")
+    monkeypatch.setattr(sys, "argv", ["client.py", str(export)])
+    namespace = {"__name__": "client"}
+    exec(compile(code, "client.py", "exec"), namespace)
+    got = namespace["classify"]([f.read_text(encoding="utf-8") for f in files])
+    want = np.stack([run_probabilities(table, doc_id) for doc_id in ids])
+    np.testing.assert_allclose(got, want, atol=1e-5)
 
 
 def test_export_of_a_missing_run_fails_in_one_line(tmp_path):
