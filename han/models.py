@@ -35,6 +35,7 @@ class _Classifier(keras.Model):
         dropout: float = 0.0,
         embedding_dropout: float = 0.0,
         embedding_matrix: np.ndarray | None = None,
+        word_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -48,12 +49,14 @@ class _Classifier(keras.Model):
         self.pooling = pooling
         self.dropout_rate = float(dropout)
         self.embedding_dropout = float(embedding_dropout)
+        self.word_dropout = float(word_dropout)
         self.word_encoder = WordEncoder(
             self.vocab_size,
             self.embedding_dim,
             self.gru_units,
             embedding_dropout=self.embedding_dropout,
             embeddings_initializer=embedding_matrix,
+            word_dropout=self.word_dropout,
             name="word_encoder",
         )
         self.word_attention = make_pooling(pooling, self.attention_dim, name="word_attention")
@@ -119,6 +122,7 @@ class _Classifier(keras.Model):
             "pooling": self.pooling,
             "dropout": self.dropout_rate,
             "embedding_dropout": self.embedding_dropout,
+            "word_dropout": self.word_dropout,
         }
 
     @classmethod
@@ -279,6 +283,7 @@ def build_model(
         "pooling": str(model_cfg.get("pooling", "attention")),
         "dropout": float(model_cfg.get("dropout", 0.0)),
         "embedding_dropout": float(model_cfg.get("embedding_dropout", 0.0)),
+        "word_dropout": float(model_cfg.get("word_dropout", 0.0)),
         "embedding_matrix": embedding_matrix,
         "name": str(model_cfg.get("name", family)),
     }

@@ -24,8 +24,8 @@ class TensorBoardLogger:
 
         self.model, self.cfg = model, cfg
         self.flat = is_flat(cfg.model)
-        self.view = data.view("validation", cfg.dataset, self.flat)
-        self.words = data.view("validation", cfg.dataset, self.flat, words=True)
+        self.view = data.view("validation", self.flat)
+        self.words = data.view("validation", self.flat, words=True)
         self.lexicon = data.corpus.lexicon
         self.classes = data.classes
         self.shown = np.arange(min(SHOWN_DOCUMENTS, len(self.view)))

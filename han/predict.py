@@ -21,7 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from han.cli import hydra_main
 from han.data.corpus import Corpus
-from han.data.encode import EncodedDocs, encode_corpus, is_flat, view_for_model
+from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, is_flat, view_for_model
 from han.data.prepare import tokenizer_settings
 from han.data.sources import DataError
 from han.data.vocab import Vocabulary
@@ -72,9 +72,20 @@ class SavedRun:
 
         return keras.saving.load_model(self.dir / "model.keras")
 
+    @cached_property
+    def view_settings(self) -> ViewSettings:
+        """L, T and N as the run resolved them (`data_summary.json`; a null L or T was derived
+        from the training split), else from the run's config."""
+        summary = self.dir / "data_summary.json"
+        if summary.is_file():
+            view = json.loads(summary.read_text()).get("view", {})
+            if "max_sentences" in view and "max_words" in view:
+                return ViewSettings.from_json(view)
+        return ViewSettings.resolve(self.cfg.dataset)
+
     def view(self, docs: EncodedDocs) -> EncodedDocs:
-        """The run's L×T (or first-N) view, with the run's own settings."""
-        return view_for_model(docs, self.cfg.dataset, self.flat)
+        """The run's L×T (or N-word) view, with the run's own settings."""
+        return view_for_model(docs, self.view_settings, self.flat)
 
     def explain(
         self, documents: pd.DataFrame, batch_size: int = 64, progress: bool = False
@@ -150,8 +161,8 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     # The same seed and settings rebuild the run's test split (from the tokenised cache).
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),
                    progress=False)
-    model_view = data.view("test", run.cfg.dataset, run.flat)
-    word_view = data.view("test", run.cfg.dataset, run.flat, words=True)
+    model_view = data.view("test", run.flat)
+    word_view = data.view("test", run.flat, words=True)
     predictions = pd.read_csv(run.dir / "predictions.csv", dtype=str, keep_default_na=False)
     # Rows of predictions.csv are the test split's documents in order; if the data changed
     # since training, the report would pair documents with other documents' predictions.

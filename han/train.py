@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from han.baselines import BAG_OF_WORDS, MODEL_FILE, fit_baseline, is_linear
 from han.cli import hydra_main
-from han.data.encode import is_flat
+from han.data.encode import EncodedDocs, is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
@@ -32,7 +33,7 @@ def sources(data: PreparedData, cfg: DictConfig) -> dict[str, BatchSource]:
     for split in ("train", "validation", "test"):
         train = split == "train"
         out[split] = BatchSource(
-            data.view(split, cfg.dataset, flat),
+            data.view(split, flat),
             batch_size=int(cfg.trainer.batch_size if train else cfg.trainer.eval_batch_size),
             flat=flat,
             shuffle=train,
@@ -42,11 +43,11 @@ def sources(data: PreparedData, cfg: DictConfig) -> dict[str, BatchSource]:
     return out
 
 
-def write_predictions(path: Path, source: BatchSource, probs: np.ndarray, classes: list[str]) -> None:
+def write_predictions(path: Path, docs: EncodedDocs, probs: np.ndarray, classes: list[str]) -> None:
     frame = pd.DataFrame(
         {
-            "id": source.docs.ids,
-            "label": [classes[i] for i in source.docs.labels],
+            "id": docs.ids,
+            "label": [classes[i] for i in docs.labels],
             "predicted": [classes[i] for i in probs.argmax(-1)],
         }
     )
@@ -56,17 +57,126 @@ def write_predictions(path: Path, source: BatchSource, probs: np.ndarray, classe
         frame.to_csv(handle, index=False)
 
 
+def _header(cfg: DictConfig, data: PreparedData, family: str) -> dict:
+    return {
+        "dataset": str(cfg.dataset.name),
+        "model": str(cfg.model.name),
+        "family": family,
+        "seed": int(cfg.seed),
+        "num_classes": len(data.classes),
+        "classes": data.classes,
+    }
+
+
+def _write_data(data: PreparedData, run_dir: Path) -> None:
+    data.vocabulary.save(run_dir / "vocab.json")
+    atomic_write_text(run_dir / "data_summary.json", json.dumps(summarize(data), indent=1))
+
+
+def fit_linear(
+    model_cfg, data: PreparedData, monitor: str, run_dir: Path, prefix: str = ""
+) -> tuple[dict, object]:
+    """Fit a TF-IDF baseline on train, C chosen on validation; test read once, here.
+
+    Writes `<prefix>predictions.csv` and returns the metrics (without the run header) and the
+    fitted model.
+    """
+    import time
+
+    from han.evaluation import classification_metrics
+
+    start = time.perf_counter()
+    train, validation, test = (data.splits[s] for s in ("train", "validation", "test"))
+    model, history = fit_baseline(model_cfg, train, validation, data.classes, monitor)
+    seconds = time.perf_counter() - start
+    best = next(h for h in history if h["C"] == model.C)
+    test_probs = model.predict_proba(test)
+    write_predictions(run_dir / f"{prefix}predictions.csv", test, test_probs, data.classes)
+    metrics = {
+        "test": classification_metrics(test.labels, test_probs, data.classes),
+        "validation": {
+            "accuracy": best["val_accuracy"],
+            "macro_f1": best["val_macro_f1"],
+            "loss": best["val_loss"],
+            "best_epoch": 0,  # no epochs: C is what validation chose
+            "C": model.C,
+        },
+        "train": {
+            "epochs": 0,
+            "seconds": round(seconds, 2),
+            "docs_per_second": round(len(train) / max(seconds, 1e-9), 2),
+            "stopped_early": False,
+        },
+        "history": history,
+    }
+    return metrics, model
+
+
+def run_linear(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
+    """A `model.family: linear` run: the same run directory as a network's."""
+    _write_data(data, run_dir)
+    fitted, model = fit_linear(cfg.model, data, str(cfg.trainer.monitor), run_dir)
+    metrics = _header(cfg, data, "linear") | fitted
+    model.save(run_dir / MODEL_FILE)
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
+    test = metrics["test"]
+    log.info("test accuracy %.4f, macro-F1 %.4f (C=%g chosen on validation %s)",
+             test["accuracy"], test["macro_f1"], model.C, cfg.trainer.monitor)
+    return metrics
+
+
+def run_baseline_beside(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
+    """The bag-of-words baseline on the network's own split (`baseline: true`).
+
+    Seconds to fit, and the first thing a user should compare the network with: its validation
+    and test scores go into `metrics.json["baseline"]`, its test predictions into
+    `baseline_predictions.csv` (so `experiments.compare` can test the network against it).
+    """
+    fitted, _ = fit_linear(BAG_OF_WORDS, data, str(cfg.trainer.monitor), run_dir, "baseline_")
+    val = fitted["validation"]
+    log.info("bag-of-words baseline (%s, C=%g): validation accuracy %.4f, macro-F1 %.4f",
+             BAG_OF_WORDS["name"], val["C"], val["accuracy"], val["macro_f1"])
+    return {
+        "model": BAG_OF_WORDS["name"],
+        "validation": val,
+        "test": {k: fitted["test"][k] for k in ("accuracy", "macro_f1", "loss")},
+        "seconds": fitted["train"]["seconds"],
+    }
+
+
+def compare_with_baseline(metrics: dict, monitor: str) -> None:
+    """Log the network beside its baseline, and warn when the baseline wins on validation."""
+    baseline, val = metrics.get("baseline"), metrics["validation"]
+    if not baseline or val.get("accuracy") is None:
+        return
+    key = "loss" if monitor == "loss" else monitor
+    ours, theirs = val[key], baseline["validation"][key]
+    log.info("validation %s: %s %.4f, bag-of-words baseline %.4f",
+             key, metrics["model"], ours, theirs)
+    if (ours > theirs) if key == "loss" else (ours < theirs):
+        log.warning(
+            "the bag-of-words TF-IDF baseline beats %s on validation %s (%.4f vs %.4f): the "
+            "network is not earning its cost on this corpus. Try model.embedding_init=word2vec, "
+            "model.dropout, model.word_dropout or dataset.vocab.min_count, or report the baseline.",
+            metrics["model"], key, theirs, ours,
+        )
+
+
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """One training run; returns the metrics written to `metrics.json`."""
     from han import runtime as runtime_lib
 
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
+    if is_linear(cfg.model):
+        return run_linear(cfg, data, run_dir)
     runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))
     chief = runtime.is_chief
+    baseline = None
     if chief:
-        data.vocabulary.save(run_dir / "vocab.json")
-        atomic_write_text(run_dir / "data_summary.json", json.dumps(summarize(data, cfg.dataset), indent=1))
+        _write_data(data, run_dir)
+        if cfg.get("baseline"):
+            baseline = run_baseline_beside(cfg, data, run_dir)
     split_sources = sources(data, cfg)
 
     from han.embeddings import embedding_matrix
@@ -92,12 +202,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
     test_probs, test_labels = predict(model, split_sources["test"])
     test = classification_metrics(test_labels, test_probs, data.classes)
-    metrics = {
-        "dataset": str(cfg.dataset.name),
-        "model": str(cfg.model.name),
-        "seed": int(cfg.seed),
-        "num_classes": len(data.classes),
-        "classes": data.classes,
+    metrics = _header(cfg, data, str(cfg.model.family)) | {
         "test": test,
         "validation": {
             "accuracy": best.get("val_accuracy"),
@@ -113,8 +218,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         },
         "history": state.history,
     }
+    if baseline:
+        metrics["baseline"] = baseline
     if chief:
-        write_predictions(run_dir / "predictions.csv", split_sources["test"], test_probs, data.classes)
+        write_predictions(run_dir / "predictions.csv", split_sources["test"].docs, test_probs, data.classes)
         model.save(run_dir / "model.keras")
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
         if tensorboard:
@@ -123,6 +230,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         "test accuracy %.4f, macro-F1 %.4f (best epoch %d of %d on validation %s)",
         test["accuracy"], test["macro_f1"], state.best_epoch, state.next_epoch, cfg.trainer.monitor,
     )
+    compare_with_baseline(metrics, str(cfg.trainer.monitor))
     return metrics
 
 

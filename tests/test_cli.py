@@ -96,8 +96,9 @@ def test_validation_allows_new_keys_null_lengths_linear_models_and_new_kinds(mon
     import han.data.sources
 
     cfg = _compose("dataset.max_sentences=null", "dataset.max_words=null",
-                   "+dataset.group_column=author", "+model.word_dropout=0.1",
-                   "+model.ngram_range=[1,2]", "model.embedding_init=pretrained")
+                   "++dataset.group_column=author", "++model.word_dropout=0.1",
+                   "++model.ngram_range=[1,2]", "model.embedding_init=pretrained",
+                   "++model.brand_new_key=1")
     validate(cfg)
     with open_dict(cfg):
         cfg.model = OmegaConf.create({"name": "tfidf_lr", "family": "linear", "C_grid": [1, 10]})

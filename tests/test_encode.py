@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from han.data.corpus import Corpus
-from han.data.encode import encode_corpus, view_for_model
+from han.data.encode import ViewSettings, encode_corpus, view_for_model
 from han.data.pipeline import BatchSource, batch_plan
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
@@ -98,14 +98,14 @@ def test_flat_view_keeps_first_n_words(corpus):
 def test_flat_view_keep_words_setting(corpus):
     docs = encode_corpus(corpus, np.arange(len(corpus.lexicon), dtype=np.int32) + 2,
                          ["pets", "story"], np.arange(3))
-    cfg = {"max_tokens": 5, "keep_words": "tail"}
-    tail = view_for_model(docs, cfg, flat=True)
+    cfg = {"max_tokens": 5, "keep_words": "tail", "max_sentences": 3, "max_words": 4}
+    tail = view_for_model(docs, ViewSettings.resolve(cfg), flat=True)
     first = docs.doc_tokens[0]
     np.testing.assert_array_equal(tail.padded(np.arange(1), flat=True)[0],
                                   docs.tokens[first - 5:first])
     assert tail.stats.docs_truncated == 2
     with pytest.raises(ValueError, match="dataset.keep_words"):
-        view_for_model(docs, {**cfg, "keep_words": "middle"}, flat=True)
+        ViewSettings.resolve({**cfg, "keep_words": "middle"})
 
 
 def test_batch_plan_is_seeded_complete_and_bucketed():
@@ -156,3 +156,21 @@ def test_flat_view_of_an_empty_document_does_not_shift_the_others():
     batch = flat.padded(np.arange(3), flat=True)
     assert (batch[1] == 0).all()
     np.testing.assert_array_equal(batch[2, :4], docs.tokens[3:7])
+
+
+def test_null_max_sentences_and_words_come_from_train_p99():
+    # 100 documents: sentence lengths 1..10 words, 1..20 sentences per document.
+    texts = [" ".join(["w."] * (i % 20 + 1)) + " " + "x " * (i % 10) + "end." for i in range(100)]
+    docs = encode_corpus(make_corpus(texts, ["a"] * 100), np.arange(5000, dtype=np.int32) + 2,
+                         ["a"], np.arange(100))
+    view = ViewSettings.resolve({"max_sentences": None, "max_words": None, "max_tokens": 50}, docs)
+    assert view.derived == ("max_sentences", "max_words")
+    assert view.max_words == int(np.ceil(np.percentile(docs.sentence_lengths, 99)))
+    # L counts sentences after wrapping at T, so 99% of documents keep every sentence.
+    cut = docs.hierarchical(view.max_sentences, view.max_words)
+    assert cut.stats.docs_truncated <= 1
+    assert docs.hierarchical(view.max_sentences - 1, view.max_words).stats.docs_truncated > 1
+    fixed = ViewSettings.resolve({"max_sentences": 7, "max_words": 3, "max_tokens": 50}, docs)
+    assert (fixed.max_sentences, fixed.max_words, fixed.derived) == (7, 3, ())
+    with pytest.raises(ValueError, match="dataset.max_sentences"):
+        ViewSettings.resolve({"max_sentences": None, "max_words": 3, "max_tokens": 50})

@@ -13,6 +13,7 @@ from han.layers import (
     MaskedAveragePooling,
     MaskedMaxPooling,
     SentenceEncoder,
+    WordDropout,
     WordEncoder,
     masked_softmax,
 )
@@ -128,6 +129,31 @@ def test_word_encoder_uses_a_given_embedding_matrix() -> None:
         WordEncoder(20, 6, 4, embeddings_initializer=matrix)
 
 
+def test_word_dropout_only_replaces_real_words_and_only_in_training() -> None:
+    ids = np.array([[5, 6, 7, 0, 0], [9, 0, 0, 0, 0], [2, 3, 4, 5, 6]] * 200, dtype="int32")
+    layer = WordDropout(0.3, seed=1)
+    dropped = np.asarray(layer(ids, training=True))
+    np.testing.assert_array_equal(dropped == 0, ids == 0)  # padding never touched
+    changed = dropped != ids
+    assert np.all(dropped[changed] == 1)  # replaced by the unknown id, nothing else
+    assert 0.25 < changed.sum() / (ids != 0).sum() < 0.35
+    np.testing.assert_array_equal(np.asarray(layer(ids, training=False)), ids)
+    np.testing.assert_array_equal(np.asarray(layer(ids)), ids)
+
+
+def test_word_encoder_with_word_dropout_is_deterministic_at_inference() -> None:
+    ids = np.array([[3, 4, 5, 0], [6, 7, 0, 0]], dtype="int32")
+    plain = WordEncoder(10, 4, 3)
+    dropping = WordEncoder(10, 4, 3, word_dropout=0.5)
+    plain(ids)
+    dropping(ids)
+    dropping.embedding.set_weights(plain.embedding.get_weights())
+    dropping.rnn.set_weights(plain.rnn.get_weights())
+    np.testing.assert_allclose(np.asarray(dropping(ids)[0]), np.asarray(plain(ids)[0]), atol=1e-6)
+    assert not np.allclose(np.asarray(dropping(ids, training=True)[0]),
+                           np.asarray(plain(ids)[0]), atol=1e-6)
+
+
 def test_sentence_encoder_ignores_padded_steps() -> None:
     encoder = SentenceEncoder(gru_units=3)
     sentences = _inputs(5, (1, 3, 6))
@@ -161,6 +187,8 @@ def test_mask_free_bigru_equals_a_masked_keras_bidirectional_gru() -> None:
         MaskedAveragePooling(),
         MaskedMaxPooling(),
         WordEncoder(30, 8, 4, embedding_dropout=0.1),
+        WordEncoder(30, 8, 4, word_dropout=0.2),
+        WordDropout(0.1, seed=3),
         SentenceEncoder(5, dropout=0.2),
     ],
     ids=lambda layer: type(layer).__name__,

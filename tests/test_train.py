@@ -52,22 +52,25 @@ def test_every_config_composes_and_builds(dataset):
                                         f"runtime={runtime}", *extra])
                 assert cfg.model.name == model and cfg.runtime.strategy in (
                     "default", "mirrored", "multi_worker")
-                assert cfg.dataset.max_sentences > 0 and cfg.trainer.batch_size > 0
+                assert cfg.dataset.max_tokens > 0 and cfg.trainer.batch_size > 0
             built = build_model(compose("train", [f"model={model}", *SHRINK[:3]]).model, 50, 3)
             ids = np.ones((2, 3, 4) if built.input_rank == 3 else (2, 5), np.int32)
             assert built(ids).shape == (2, 3)
             assert make_optimizer(cfg.trainer).learning_rate is not None
 
 
-def test_flat_model_brings_the_tutorial_training_settings():
+def test_model_picks_a_model_and_every_model_trains_with_one_recipe():
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = compose("train", ["model=flat", "dataset=imdb"])
-        assert (cfg.trainer.batch_size, cfg.trainer.epochs) == (256, 3)
-        assert cfg.trainer.learning_rate == 1e-3 and cfg.dataset.max_tokens == 250
-        # A command-line override still wins over the model's defaults.
-        assert compose("train", ["model=flat", "trainer.batch_size=64"]).trainer.batch_size == 64
-        han = compose("train", ["model=han"])
-        assert (han.trainer.batch_size, han.model.embedding_dim, han.model.gru_units) == (64, 200, 50)
+        default = compose("train", ["dataset=imdb"]).trainer
+        for model in ["flat", "flat_avg", "han", "tfidf_lr"]:
+            cfg = compose("train", [f"model={model}", "dataset=imdb"])
+            assert cfg.trainer == default, model
+        assert (default.batch_size, default.epochs, default.patience) == (64, 10, 3)
+        flat = compose("train", ["model=flat_avg"]).model
+        assert (flat.name, flat.pooling, flat.gru_units, flat.dropout) == ("flat_avg", "average", 150, 0.2)
+        # The tutorial's recipe lives in its preset.
+        tutorial = compose("train", ["experiment=imdb_baseline"]).trainer
+        assert (tutorial.batch_size, tutorial.epochs) == (256, 3)
 
 
 def test_a_tied_score_goes_to_the_lower_validation_loss():

@@ -19,7 +19,7 @@ log = logging.getLogger("han.data")
 def main(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     data = prepare(cfg.dataset, cfg.paths, cfg.seed, cfg.workers, cfg.progress)
-    summary = summarize(data, cfg.dataset)
+    summary = summarize(data)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     print(format_summary(summary))
     print(json.dumps(summary))

@@ -167,17 +167,89 @@ def is_flat(model_cfg: Mapping) -> bool:
     return str(model_cfg.get("family", "hierarchical")) == "flat"
 
 
-def view_for_model(docs: EncodedDocs, dataset_cfg: Mapping, flat: bool) -> EncodedDocs:
-    """The view a model reads, with the dataset's L, T and N settings."""
-    if flat:
+# Caps on the derived grid: the packed HAN costs little per extra slot, but a dense (B, L, T)
+# batch of a pathological corpus must still fit in memory.
+AUTO_LIMITS = {"max_sentences": 200, "max_words": 100}
+AUTO_PERCENTILE = 99
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """The resolved L, T and N of a run: what every view of every split is cut to."""
+
+    max_sentences: int
+    max_words: int
+    max_tokens: int
+    keep_words: str = "head"
+    wrap: bool = True
+    derived: tuple[str, ...] = ()  # which of L and T came from the training split's lengths
+
+    @classmethod
+    def resolve(cls, dataset_cfg: Mapping, train: EncodedDocs | None = None) -> ViewSettings:
+        """The dataset's settings, with L and/or T set to `null` derived from `train`.
+
+        T is the 99th percentile of the training sentences' lengths; L the 99th percentile of
+        the training documents' sentence counts once sentences longer than T wrap (or are cut)
+        at T, so that 99% of training documents are read whole. Capped by `AUTO_LIMITS`.
+        """
         keep = str(dataset_cfg.get("keep_words", "head"))
         if keep not in ragged.KEEP:
             raise ValueError(
                 f"dataset.keep_words must be one of {', '.join(ragged.KEEP)}, got {keep!r}"
             )
-        return docs.flat(int(dataset_cfg["max_tokens"]), keep)
-    return docs.hierarchical(
-        int(dataset_cfg["max_sentences"]),
-        int(dataset_cfg["max_words"]),
-        wrap=bool(dataset_cfg.get("wrap_long_sentences", True)),
-    )
+        wrap = bool(dataset_cfg.get("wrap_long_sentences", True))
+        words, sentences = dataset_cfg.get("max_words"), dataset_cfg.get("max_sentences")
+        derived = tuple(k for k, v in (("max_sentences", sentences), ("max_words", words)) if v is None)
+        if derived and (train is None or len(train) == 0):
+            raise ValueError(
+                f"dataset.{' and dataset.'.join(derived)} = null is derived from the training "
+                "split, which is empty here; set it to a number"
+            )
+        if words is None:
+            words = _percentile(train.sentence_lengths, AUTO_LIMITS["max_words"])
+        if sentences is None:
+            lengths, doc_sentences = train.sentence_lengths, train.doc_sentences
+            if wrap:
+                _, pieces = ragged.wrap(lengths, int(words))
+                doc_sentences = ragged.segment_sums(pieces, doc_sentences)
+            sentences = _percentile(doc_sentences, AUTO_LIMITS["max_sentences"])
+        return cls(
+            max_sentences=int(sentences),
+            max_words=int(words),
+            max_tokens=int(dataset_cfg["max_tokens"]),
+            keep_words=keep,
+            wrap=wrap,
+            derived=derived,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "max_sentences": self.max_sentences,
+            "max_words": self.max_words,
+            "max_tokens": self.max_tokens,
+            "keep_words": self.keep_words,
+            "wrap_long_sentences": self.wrap,
+            "derived_from_train_p99": list(self.derived),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> ViewSettings:
+        return cls(
+            max_sentences=int(data["max_sentences"]),
+            max_words=int(data["max_words"]),
+            max_tokens=int(data["max_tokens"]),
+            keep_words=str(data.get("keep_words", "head")),
+            wrap=bool(data.get("wrap_long_sentences", True)),
+            derived=tuple(data.get("derived_from_train_p99", ())),
+        )
+
+
+def _percentile(values: np.ndarray, cap: int) -> int:
+    return int(min(cap, max(1, np.ceil(np.percentile(values, AUTO_PERCENTILE)))))
+
+
+def view_for_model(docs: EncodedDocs, view: ViewSettings, flat: bool) -> EncodedDocs:
+    """The view a model reads: N words (flat) or L sentences × T words."""
+    if flat:
+        return docs.flat(view.max_tokens, view.keep_words)
+    return docs.hierarchical(view.max_sentences, view.max_words, wrap=view.wrap)

@@ -16,7 +16,7 @@ import numpy as np
 
 from han.data import sources
 from han.data.corpus import Corpus, cache_key, cached_corpus
-from han.data.encode import EncodedDocs, encode_corpus, view_for_model
+from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_model
 from han.data.splits import SPLITS, assign_splits, class_names
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
@@ -34,12 +34,11 @@ class PreparedData:
     splits: dict[str, EncodedDocs]
     corpus: Corpus
     split_of: np.ndarray  # split name of every document of `corpus`
+    view_settings: ViewSettings  # L, T and N, resolved (a null L or T from train's lengths)
     counts: dict = field(default_factory=dict)
 
-    def view(
-        self, split: str, dataset_cfg: Mapping, flat: bool, words: bool = False
-    ) -> EncodedDocs:
-        """The model's view of a split: the first N words, or L sentences × T words.
+    def view(self, split: str, flat: bool, words: bool = False) -> EncodedDocs:
+        """The model's view of a split: N words, or L sentences × T words.
 
         With `words=True` the ids are lexicon ids (`self.corpus.lexicon`) instead of vocabulary
         ids, in exactly the same layout: for showing the words as written next to attention.
@@ -49,7 +48,7 @@ class PreparedData:
             identity = np.arange(len(self.corpus.lexicon), dtype=np.int32)
             members = np.flatnonzero(self.split_of == split)
             docs = encode_corpus(self.corpus, identity, self.classes, members)
-        return view_for_model(docs, dataset_cfg, flat)
+        return view_for_model(docs, self.view_settings, flat)
 
 
 def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSettings:
@@ -122,6 +121,12 @@ def prepare(
         name: encode_corpus(corpus, id_map, classes, np.flatnonzero(split_of == name))
         for name in SPLITS
     }
+    view_settings = ViewSettings.resolve(dataset_cfg, splits["train"])
+    if view_settings.derived:
+        log.info(
+            "view from the training split's lengths (p%d): L=%d sentences x T=%d words",
+            99, view_settings.max_sentences, view_settings.max_words,
+        )
     return PreparedData(
         name=str(dataset_cfg["name"]),
         classes=classes,
@@ -129,5 +134,6 @@ def prepare(
         splits=splits,
         corpus=corpus,
         split_of=split_of,
+        view_settings=view_settings,
         counts=counts,
     )

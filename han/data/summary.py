@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 
 from han.data.prepare import PreparedData
@@ -19,7 +17,7 @@ def _percentiles(values: np.ndarray) -> dict[str, int]:
     return out | {"max": int(values.max())}
 
 
-def summarize(data: PreparedData, dataset_cfg: Mapping) -> dict:
+def summarize(data: PreparedData) -> dict:
     """A plain dict, also written next to every run as `data_summary.json`."""
     train = data.splits["train"]
     docs = {
@@ -36,7 +34,7 @@ def summarize(data: PreparedData, dataset_cfg: Mapping) -> dict:
     }
     views = {}
     for flat in (False, True):
-        truncated = {s: data.view(s, dataset_cfg, flat).stats.__dict__ for s in SPLITS}
+        truncated = {s: data.view(s, flat).stats.__dict__ for s in SPLITS}
         views["flat" if flat else "hierarchical"] = truncated
     return {
         "dataset": data.name,
@@ -47,12 +45,7 @@ def summarize(data: PreparedData, dataset_cfg: Mapping) -> dict:
         "words_per_document": _percentiles(train.doc_tokens),
         "vocabulary_size": len(data.vocabulary),
         "unknown_word_rate": unknown,
-        "view": {
-            "max_sentences": int(dataset_cfg["max_sentences"]),
-            "max_words": int(dataset_cfg["max_words"]),
-            "max_tokens": int(dataset_cfg["max_tokens"]),
-            "keep_words": str(dataset_cfg.get("keep_words", "head")),
-        },
+        "view": data.view_settings.to_json(),
         "truncation": views,
         **data.counts,
     }
@@ -72,9 +65,11 @@ def format_summary(summary: dict) -> str:
     rates = ", ".join(f"{k} {v:.2%}" for k, v in summary["unknown_word_rate"].items())
     lines.append(f"unknown-word rate: {rates}")
     view = summary["view"]
+    derived = view.get("derived_from_train_p99") or []
     lines.append(
         f"view: L={view['max_sentences']} sentences x T={view['max_words']} words; "
         f"flat N={view['max_tokens']} words ({view['keep_words']})"
+        + (f"; {' and '.join(derived)} from the training split's p99" if derived else "")
     )
     for name, per_split in summary["truncation"].items():
         for split, stats in per_split.items():

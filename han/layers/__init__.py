@@ -4,7 +4,7 @@ from han.layers.attention import AttentionPooling, masked_softmax
 from han.layers.bigru import BidirectionalGRU
 from han.layers.pooling import POOLING_KINDS, MaskedAveragePooling, MaskedMaxPooling, make_pooling
 from han.layers.sentence_encoder import SentenceEncoder
-from han.layers.word_encoder import WordEncoder
+from han.layers.word_encoder import WordDropout, WordEncoder
 
 __all__ = [
     "POOLING_KINDS",
@@ -13,6 +13,7 @@ __all__ = [
     "MaskedAveragePooling",
     "MaskedMaxPooling",
     "SentenceEncoder",
+    "WordDropout",
     "WordEncoder",
     "make_pooling",
     "masked_softmax",

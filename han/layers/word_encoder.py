@@ -10,6 +10,37 @@ from keras import ops
 
 from han.layers.bigru import BidirectionalGRU
 
+UNKNOWN_ID = 1  # the vocabulary's unknown-word id (han/data/vocab.py)
+
+
+@keras.saving.register_keras_serializable(package="han")
+class WordDropout(keras.layers.Layer):
+    """Word dropout: each real word id becomes the unknown id with probability `rate`.
+
+    Training only; padding (id 0) is never touched, so masks and padding invariance are
+    unchanged. It teaches the model to classify from the words it knows when a document is full
+    of unknown ones (rare names, a test period newer than training), instead of reading the
+    unknown id itself as evidence for the class whose training documents held the most of it.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not 0.0 <= float(rate) < 1.0:
+            raise ValueError(f"model.word_dropout must be in [0, 1), got {rate}")
+        self.rate = float(rate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, word_ids: Any, training: bool | None = None) -> Any:
+        if not training or self.rate == 0.0:
+            return word_ids
+        draw = keras.random.uniform(ops.shape(word_ids), seed=self.seed_generator)
+        drop = ops.logical_and(draw < self.rate, ops.greater(word_ids, 0))
+        return ops.where(drop, ops.full_like(word_ids, UNKNOWN_ID), word_ids)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
 
 @keras.saving.register_keras_serializable(package="han")
 class WordEncoder(keras.layers.Layer):
@@ -28,9 +59,15 @@ class WordEncoder(keras.layers.Layer):
         gru_units: int,
         embedding_dropout: float = 0.0,
         embeddings_initializer: str | np.ndarray | None = None,
+        word_dropout: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.word_dropout_rate = float(word_dropout)
+        # Only built when used: models and checkpoints without it keep their variables.
+        self.word_dropout = (
+            WordDropout(self.word_dropout_rate, name="word_dropout") if word_dropout else None
+        )
         self.vocab_size = int(vocab_size)
         self.embedding_dim = int(embedding_dim)
         self.gru_units = int(gru_units)
@@ -65,6 +102,8 @@ class WordEncoder(keras.layers.Layer):
 
     def call(self, word_ids: Any, training: bool | None = None) -> tuple[Any, Any]:
         word_ids = ops.cast(word_ids, "int32")
+        if self.word_dropout is not None:
+            word_ids = self.word_dropout(word_ids, training=training)
         mask = ops.not_equal(word_ids, 0)
         embedded = self.dropout(self.embedding(word_ids), training=training)
         states = self.rnn(embedded, mask=mask, training=training)
@@ -77,5 +116,6 @@ class WordEncoder(keras.layers.Layer):
             "embedding_dim": self.embedding_dim,
             "gru_units": self.gru_units,
             "embedding_dropout": self.embedding_dropout,
+            "word_dropout": self.word_dropout_rate,
             "embeddings_initializer": self._initializer_name if self._matrix is None else None,
         }
