@@ -18,7 +18,7 @@ INPUT ?= -
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|imdb|csv MODEL=han|han_avg|han_max|flat|flat_avg ARGS=\"<Hydra overrides>\"):\n"} \
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -35,20 +35,20 @@ setup: $(VENV)/.installed ## Create .venv, install the pinned dependencies and N
 lock: ## Re-pin requirements.lock from the current environment (after changing pyproject.toml)
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
 
-data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|csv)
+data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
 	$(PY) -m han.data dataset=$(or $(DATASET),news) task_name=data $(ARGS)
 
-train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg)
+train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
 	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
 	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
-compare: setup ## Run EXPERIMENT's sweep (default news_compare) and aggregate it; SWEEP=<dir> only aggregates
+compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP=<dir> only aggregates
 	@sweep="$(SWEEP)"; exp="$(or $(EXPERIMENT),news_compare)"; status=0; \
 	if [ -z "$$sweep" ]; then \
-		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}_$$(date +%Y-%m-%d_%H-%M-%S)"; \
-		$(PY) -m han.train -m experiment=$$exp hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
+		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}$(if $(DATASET),_$(DATASET))_$$(date +%Y-%m-%d_%H-%M-%S)"; \
+		$(PY) -m han.train -m experiment=$$exp $(if $(DATASET),dataset=$(DATASET)) hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
 	$(PY) -m experiments.compare "$$sweep" || status=$$?; \
 	exit $$status

@@ -13,6 +13,11 @@ Significance against the reference model, on the same test documents:
 - ``p_bootstrap``: one-sided paired bootstrap for "candidate accuracy - reference accuracy
   <= 0", resampling document ids (a document's rows from every paired seed move together).
 - ``delta_accuracy``: candidate minus reference accuracy over the same pooled paired rows.
+
+Every network is also tested, the same way, against the **best baseline** of its dataset: the
+linear TF-IDF model (``model.family: linear``) with the highest mean *validation* accuracy, so
+the choice never looks at test. A sweep without baseline jobs uses the bag-of-words baseline
+each network run fitted beside itself (``baseline_predictions.csv``, ``metrics.json["baseline"]``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ import yaml
 from scipy import stats
 
 METRICS = ("test_accuracy", "test_macro_f1")
-RUN_COLUMNS = ["job", "dataset", "model", "seed", "num_classes", "test_accuracy", "test_macro_f1",
+BASELINE_MODELS = ("tfidf_lr", "ngram_tfidf_lr")  # runs written before metrics.json had "family"
+RUN_COLUMNS = ["job", "dataset", "model", "family", "seed", "num_classes", "test_accuracy", "test_macro_f1",
                "test_loss", "val_accuracy", "val_macro_f1", "best_epoch", "train_epochs",
                "train_seconds", "docs_per_second", "predictions", "overrides"]
 
@@ -66,6 +72,7 @@ def _run_row(job: Path, sweep: Path) -> dict[str, object]:
         "job": job.relative_to(sweep).as_posix() or ".",
         "dataset": str(m["dataset"]),
         "model": str(m["model"]),
+        "family": str(m.get("family") or ("linear" if m["model"] in BASELINE_MODELS else "network")),
         "seed": int(m["seed"]),
         "num_classes": int(m["num_classes"]),
         "test_accuracy": float(m["test"]["accuracy"]),
@@ -97,7 +104,54 @@ def collect_runs(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[FailedJob]]:
             rows.append(_run_row(job, sweep))
         except (OSError, ValueError, KeyError, TypeError) as exc:  # half-written or old schema
             failed.append(FailedJob(job, _read_overrides(job), f"unreadable metrics.json: {exc!r}"))
-    return pd.DataFrame(rows, columns=RUN_COLUMNS), failed
+    runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
+    beside = _beside_baselines(sweep, jobs, runs)
+    if not beside.empty:  # concatenating an empty frame would turn the int columns to object
+        runs = pd.concat([runs, beside], ignore_index=True)
+    return runs, failed
+
+
+def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.DataFrame:
+    """Rows for the baselines that network runs fitted beside themselves, for the datasets of
+    the sweep that have no baseline job; one per (dataset, seed), since the same seed gives
+    the same split and the same fitted baseline."""
+    have = set(runs.loc[runs["family"] == "linear", "dataset"])
+    rows, seen = [], set()
+    for job in sorted(jobs, key=_natural_key):
+        predictions = job / "baseline_predictions.csv"
+        try:
+            m = json.loads((job / "metrics.json").read_text())
+            b = m["baseline"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        key = (str(m["dataset"]), b["model"], int(m["seed"]))
+        if key[0] in have or key in seen or not predictions.is_file():
+            continue
+        seen.add(key)
+        rows.append({
+            "job": f"{job.relative_to(sweep).as_posix() or '.'} (beside)",
+            "dataset": key[0], "model": key[1], "family": "linear", "seed": key[2],
+            "num_classes": int(m["num_classes"]),
+            "test_accuracy": float(b["test"]["accuracy"]),
+            "test_macro_f1": float(b["test"]["macro_f1"]),
+            "test_loss": float(b["test"]["loss"]),
+            "val_accuracy": float(b["validation"]["accuracy"]),
+            "val_macro_f1": float(b["validation"]["macro_f1"]),
+            "best_epoch": 0, "train_epochs": 0, "train_seconds": float(b.get("seconds", 0.0)),
+            "docs_per_second": math.nan, "predictions": str(predictions), "overrides": "",
+        })
+    return pd.DataFrame(rows, columns=RUN_COLUMNS)
+
+
+def best_baselines(runs: pd.DataFrame) -> dict[str, str]:
+    """Per dataset, the linear model with the highest mean validation accuracy (never test)."""
+    linear = runs[runs["family"] == "linear"]
+    means = linear.groupby(["dataset", "model"])["val_accuracy"].mean().reset_index()
+    return {
+        dataset: str(group.sort_values(["val_accuracy", "model"], ascending=[False, True])
+                     .iloc[0]["model"])
+        for dataset, group in means.groupby("dataset")
+    }
 
 
 def _t_interval(values: np.ndarray) -> tuple[float, float, float, float]:
@@ -254,11 +308,24 @@ def _fmt_p(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.3g}"
 
 
+def _paired_cells(r: dict, prefix: str, reference: object) -> list[str]:
+    if r["model"] == reference or (isinstance(reference, float) and math.isnan(reference)):
+        return ["—"] * 4
+    if pd.isna(r[f"{prefix}n_paired"]):
+        return ["n/a"] * 3 + ["0"]
+    return [f"{r[f'{prefix}delta_accuracy']:+.4f}", _fmt_p(r[f"{prefix}p_mcnemar"]),
+            _fmt_p(r[f"{prefix}p_bootstrap"]), str(int(r[f"{prefix}n_paired"]))]
+
+
 def to_markdown(table: pd.DataFrame, reference: str) -> str:
     """Render the comparison table as a GitHub markdown table."""
     header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc 95% CI",
               "test macro-F1 (mean ± sd)", "macro-F1 95% CI", "val macro-F1", "train docs/s",
               f"Δacc vs {reference}", "p McNemar (median)", "p bootstrap", "paired seeds"]
+    with_baseline = "baseline" in table
+    if with_baseline:
+        header += ["best baseline", "Δacc vs baseline", "p McNemar", "p bootstrap",
+                   "paired seeds"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.to_dict("records"):
         cells = [r["dataset"], r["model"], str(r["n_runs"])]
@@ -267,13 +334,11 @@ def to_markdown(table: pd.DataFrame, reference: str) -> str:
             low, high = r[f"{metric}_ci_low"], r[f"{metric}_ci_high"]
             cells.append("n/a" if math.isnan(low) else f"[{_fmt(low)}, {_fmt(high)}]")
         cells += [_fmt(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
-        if r["model"] == reference:
-            cells += ["—"] * 4
-        elif pd.isna(r["n_paired"]):
-            cells += ["n/a"] * 3 + ["0"]
-        else:
-            cells += [f"{r['delta_accuracy']:+.4f}", _fmt_p(r["p_mcnemar"]),
-                      _fmt_p(r["p_bootstrap"]), str(int(r["n_paired"]))]
+        cells += _paired_cells(r, "", reference)
+        if with_baseline:
+            name = r["baseline"]
+            cells += [name if isinstance(name, str) else "none"]
+            cells += _paired_cells(r, "bl_", name) if r["family"] != "linear" else ["—"] * 4
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -330,6 +395,31 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=120)
 
 
+def _against_baselines(table: pd.DataFrame, runs: pd.DataFrame, args: argparse.Namespace,
+                       notes: list[str]) -> pd.DataFrame:
+    """Adds, per network, the paired tests against its dataset's best baseline (bl_ columns)."""
+    best = best_baselines(runs)
+    for dataset in sorted(set(runs["dataset"]) - set(best)):
+        notes.append(f"{dataset}: no baseline run (model=tfidf_lr, or a network run with "
+                     "baseline=true); the networks are not tested against a baseline.")
+    if not best:
+        return table
+    table["baseline"] = table["dataset"].map(best)
+    parts = []
+    for dataset, name in best.items():
+        networks = sorted(set(runs.loc[(runs["dataset"] == dataset)
+                                       & (runs["family"] != "linear"), "model"]))
+        sig, more = significance(runs[runs["dataset"] == dataset], name, networks,
+                                 args.bootstrap, args.seed)
+        parts.append(sig)
+        notes += more
+    cols = ["n_paired", "delta_accuracy", "p_mcnemar", "p_bootstrap"]
+    sig = pd.concat(parts, ignore_index=True).rename(columns={c: f"bl_{c}" for c in cols})
+    table = table.merge(sig, on=["dataset", "model"], how="left")
+    table["bl_n_paired"] = table["bl_n_paired"].astype("Int64")
+    return table
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -355,10 +445,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         sig, notes = significance(runs, args.reference, args.candidate, args.bootstrap, args.seed)
         table = summarize(runs).merge(sig, on=["dataset", "model"], how="left")
         table["n_paired"] = table["n_paired"].astype("Int64")  # NaN made it float
+        table = table.merge(runs.groupby(["dataset", "model"])["family"].first().reset_index(),
+                            on=["dataset", "model"], how="left")
+        table = _against_baselines(table, runs, args, notes)
         md += [to_markdown(table, args.reference), "",
                f"p McNemar: median over seeds of the two-sided exact test per seed. p bootstrap: "
                f"one-sided, H0: accuracy(model) - accuracy({args.reference}) <= 0; "
-               f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed})."]
+               f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed}). "
+               "Best baseline: the linear TF-IDF model with the highest mean validation "
+               "accuracy; the networks are tested against it the same way."]
         if notes:
             md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
         plot(table, sweep / "comparison.png")

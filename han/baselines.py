@@ -40,7 +40,7 @@ BAG_OF_WORDS = {
     "max_features": 50000,
     "sublinear_tf": True,
     "min_df": 1,
-    "C_grid": [0.1, 1.0, 10.0, 100.0, 1000.0],
+    "C_grid": [1.0, 10.0, 100.0, 1000.0, 10000.0],
     "max_iter": 1000,
 }
 

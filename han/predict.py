@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from han.baselines import MODEL_FILE, LinearBaseline, is_linear
 from han.cli import hydra_main
 from han.data.corpus import Corpus
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, is_flat, view_for_model
@@ -34,13 +35,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("han.predict")
 TABLE_SUFFIXES = {".csv", ".tsv", ".jsonl", ".json", ".parquet"}
-RUN_FILES = (".hydra/config.yaml", "vocab.json", "model.keras", "metrics.json")
+RUN_FILES = (".hydra/config.yaml", "vocab.json", "metrics.json")
 
 
 def finished_run(run_dir: Path) -> Path:
     """`run_dir` if it holds everything a finished run writes; else an error naming it."""
     run_dir = Path(run_dir)
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
+    if not any((run_dir / name).is_file() for name in ("model.keras", MODEL_FILE)):
+        missing.append(f"model.keras (or {MODEL_FILE} for a linear baseline)")
     if missing:
         raise FileNotFoundError(
             f"{run_dir} is not a finished run directory: missing {', '.join(missing)}. "
@@ -58,11 +61,14 @@ class SavedRun:
         self.vocabulary = Vocabulary.load(self.dir / "vocab.json")
         self.classes = json.loads((self.dir / "metrics.json").read_text())["classes"]
         self.flat = is_flat(self.cfg.model)
+        self.linear = is_linear(self.cfg.model)
 
     @cached_property
-    def model(self) -> keras.Model:
+    def model(self) -> keras.Model | LinearBaseline:
         """Loaded on first use: the data stage may fork tokenizer processes, which is only safe
         before TensorFlow starts its threads (`han.train` prepares its data first too)."""
+        if self.linear:
+            return LinearBaseline.load(self.dir / MODEL_FILE)
         from han.cli import import_tensorflow
 
         import_tensorflow()  # first use: its start-up noise filtered
@@ -105,12 +111,13 @@ class SavedRun:
             )
             corpus, frame = corpus.select(~empty), frame[~empty]
         everything = np.arange(len(corpus))
-        model_view = self.view(
-            encode_corpus(corpus, self.vocabulary.lexicon_map(corpus.lexicon), self.classes, everything)
-        )
+        encoded = encode_corpus(corpus, self.vocabulary.lexicon_map(corpus.lexicon), self.classes, everything)
+        labels = [str(x) if str(x) else None for x in frame["label"]]
+        if self.linear:
+            return self._classify_linear(encoded, labels)
+        model_view = self.view(encoded)
         identity = np.arange(len(corpus.lexicon), dtype=np.int32)
         word_view = self.view(encode_corpus(corpus, identity, self.classes, everything))
-        labels = [str(x) if str(x) else None for x in frame["label"]]
         out = []
         for start in range(0, len(corpus), batch_size):
             batch = everything[start : start + batch_size]
@@ -119,6 +126,19 @@ class SavedRun:
                 self.flat, [labels[i] for i in batch],
             )
         return out
+
+    def _classify_linear(self, docs: EncodedDocs, labels: list[str | None]) -> list[DocumentAttention]:
+        """A linear baseline's predictions: it has no attention, so no words are shown."""
+        probs = self.model.predict_proba(docs)
+        return [
+            DocumentAttention(
+                id=str(doc_id), sentences=[], word_attention=[], sentence_attention=None,
+                predicted=str(self.classes[int(p.argmax())]),
+                probabilities={c: float(v) for c, v in zip(self.classes, p, strict=True)},
+                label=label,
+            )
+            for doc_id, p, label in zip(docs.ids, probs, labels, strict=True)
+        ]
 
 
 def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
@@ -158,6 +178,11 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     """HTML report of `num_docs` test documents, half of them misclassified when possible."""
     from han.data.prepare import prepare
 
+    if run.linear:
+        raise DataError(
+            f"{run.dir} is a linear baseline ({run.cfg.model.name}): it has no attention to show. "
+            "Use make predict RUN=... INPUT=... for its predictions, or give a network's run."
+        )
     # The same seed and settings rebuild the run's test split (from the tokenised cache).
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),
                    progress=False)

@@ -19,7 +19,7 @@ from omegaconf import OmegaConf, open_dict
 
 from han.cli import CONFIG_DIR, filter_tf_lines, one_line, progress_disable
 from han.config import ConfigError, validate
-from han.data.sources import DataError, decode_text, read_documents
+from han.data.sources import KINDS, DataError, decode_text, read_documents
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -84,7 +84,7 @@ def test_bad_values_are_all_listed_with_the_allowed_ones():
         "runtime.precision is 'fp16'; it must be one of: float32, mixed_float16, mixed_bfloat16",
         "dataset.keep_words is 'middle'; it must be one of: head, tail, head_tail",
         "trainer.batch_size is 0",
-        "dataset.kind is 'sqlite'; it must be one of: bbc, imdb, table",
+        "dataset.kind is 'sqlite'; it must be one of: " + ", ".join(KINDS),
         "trainer.learning_rate is -1",
         "dataset.vocab.min_count is 0",
     ):
@@ -102,10 +102,10 @@ def test_validation_allows_new_keys_null_lengths_linear_models_and_new_kinds(mon
     validate(cfg)
     with open_dict(cfg):
         cfg.model = OmegaConf.create({"name": "tfidf_lr", "family": "linear", "C_grid": [1, 10]})
-        cfg.dataset.kind = "reuters"
-    with pytest.raises(ConfigError, match="dataset.kind is 'reuters'"):
+        cfg.dataset.kind = "newsgroups"
+    with pytest.raises(ConfigError, match="dataset.kind is 'newsgroups'"):
         validate(cfg)
-    monkeypatch.setattr(han.data.sources, "KINDS", (*han.data.sources.KINDS, "reuters"))
+    monkeypatch.setattr(han.data.sources, "KINDS", (*han.data.sources.KINDS, "newsgroups"))
     validate(cfg)  # the allowed kinds are the readers', however many there are
     with pytest.raises(ConfigError, match="model.family is 'tree'; it must be one of: "
                                           "hierarchical, flat, linear"):

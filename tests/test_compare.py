@@ -206,3 +206,52 @@ def test_paired_bootstrap() -> None:
     assert p == paired_bootstrap(y, ref, mixed, n=1000, seed=3, groups=np.arange(200))
     with pytest.raises(ValueError):
         paired_bootstrap(y, ref, y, n=0, seed=0)
+
+
+def _set_validation_accuracy(job: Path, accuracy: float) -> None:
+    metrics = json.loads((job / "metrics.json").read_text())
+    metrics["validation"]["accuracy"] = accuracy
+    (job / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_networks_are_tested_against_the_baseline_validation_picks(sweep: Path) -> None:
+    # ngram_tfidf_lr is better on test but worse on validation: the pick must not look at test.
+    for num, model, seed, wrong, val_acc in [(10, "tfidf_lr", 0, 6, 0.95), (11, "tfidf_lr", 1, 6, 0.95),
+                                             (12, "ngram_tfidf_lr", 0, 3, 0.90),
+                                             (13, "ngram_tfidf_lr", 1, 3, 0.90)]:
+        _set_validation_accuracy(_write_job(sweep, num, model, seed, wrong, 0.9, 0.9, 0.0), val_acc)
+    assert main([str(sweep), "--bootstrap", "500"]) == 0
+    table = pd.read_csv(sweep / "comparison.csv").set_index("model")
+    assert set(table["baseline"]) == {"tfidf_lr"}
+    # han (2 and 4 wrong) vs tfidf_lr (6 wrong, the same first documents): 4 and 2 discordant.
+    assert table.loc["han", "bl_delta_accuracy"] == pytest.approx((4 + 2) / (2 * N_DOCS))
+    assert table.loc["han", "bl_p_mcnemar"] == pytest.approx(np.median([2 * 0.5**4, 2 * 0.5**2]))
+    assert table.loc["flat", "bl_delta_accuracy"] == pytest.approx(-(6 + 4) / (2 * N_DOCS))
+    assert math.isnan(table.loc["ngram_tfidf_lr", "bl_delta_accuracy"])
+    md = (sweep / "comparison.md").read_text()
+    assert any(line.startswith("| news | tfidf_lr | 2 |") for line in md.splitlines())
+    han_line = next(line for line in md.splitlines() if line.startswith("| news | han |"))
+    assert "| tfidf_lr | +0.0750 |" in han_line
+
+
+def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: Path) -> None:
+    for job in ["0", "1", "2", "3"]:  # flat and han, seeds 0 and 1
+        metrics = json.loads((sweep / job / "metrics.json").read_text())
+        metrics["baseline"] = {"model": "tfidf_lr", "seconds": 1.0,
+                               "validation": {"accuracy": 0.9, "macro_f1": 0.9},
+                               "test": {"accuracy": 0.75, "macro_f1": 0.7, "loss": 0.4}}
+        (sweep / job / "metrics.json").write_text(json.dumps(metrics))
+        predictions = pd.read_csv(sweep / job / "predictions.csv", dtype=str)
+        wrong = np.arange(N_DOCS) < 10  # the same 10 documents wrong under both seeds
+        predictions["predicted"] = np.where(wrong, "tech", predictions["label"])
+        predictions.loc[wrong & (predictions["label"] == "tech"), "predicted"] = "world"
+        predictions.to_csv(sweep / job / "baseline_predictions.csv", index=False)
+    runs, _ = collect_runs(sweep)
+    beside = runs[runs["family"] == "linear"]
+    assert sorted(beside["seed"]) == [0, 1]  # one per seed, not one per network run
+    assert set(beside["job"]) == {"0 (beside)", "1 (beside)"}
+    assert main([str(sweep), "--bootstrap", "0"]) == 0
+    table = pd.read_csv(sweep / "comparison.csv").set_index("model")
+    assert table.loc["tfidf_lr", "n_runs"] == 2
+    # han (2 and 4 wrong among the baseline's 10): +8/40 and +6/40.
+    assert table.loc["han", "bl_delta_accuracy"] == pytest.approx((8 + 6) / (2 * N_DOCS))

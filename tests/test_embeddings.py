@@ -36,3 +36,12 @@ def test_word2vec_reads_only_the_training_split(data):
     assert sum(map(len, sentences)) == len(data.splits["train"].tokens)
     with pytest.raises(ValueError, match="embedding_init"):
         embedding_matrix({"embedding_init": "glove", "embedding_dim": 4}, data, seed=0)
+
+
+def test_null_word2vec_epochs_scales_passes_to_the_corpus():
+    from han.embeddings import word2vec_passes
+
+    assert word2vec_passes({"word2vec_epochs": 3}, 10) == 3  # a number is taken as given
+    assert word2vec_passes({"word2vec_epochs": None}, 6_000_000) == 5  # IMDB-sized: the minimum
+    assert word2vec_passes({"word2vec_epochs": None}, 800_000) == 13  # ~10M tokens in all
+    assert word2vec_passes({}, 1_000) == 20  # a tiny corpus: capped

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from runs import bbc_sample, train_command
+from runs import bbc_sample, csv_run_args, train_command
 
 from han.data.sources import DataError
 from han.report import select_documents
@@ -69,6 +69,19 @@ def flat_run(work, bbc) -> Path:
     # SHRINK's sizes and batch size still win over the flat model's own settings.
     return train(work, "flat", "model=flat", "trainer.epochs=1", "trainer.learning_rate=0.01",
                  "dataset.max_tokens=80")
+
+
+@pytest.fixture(scope="module")
+def linear_run(work, bbc) -> Path:
+    run_dir = work / "tfidf"
+    # SHRINK's network sizes are not keys of a linear model's config.
+    args = [a for a in csv_run_args(work / "bbc.csv", work / "cache") if not a.startswith("model.")]
+    result = subprocess.run(
+        [sys.executable, "-m", "han.train", *args, f"hydra.run.dir={run_dir}", "model=tfidf_lr"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir
 
 
 def predictions(run_dir: Path) -> pd.DataFrame:
@@ -438,3 +451,26 @@ def test_export_of_a_missing_run_fails_in_one_line(tmp_path):
         f"error: {tmp_path / 'nope'} is not a finished run directory: missing "
         ".hydra/config.yaml, vocab.json, model.keras, metrics.json. Give run_dir=<the folder "
         "that `make train` printed last>."]
+
+
+def test_a_linear_baseline_run_saves_loads_and_predicts_like_a_network(work, linear_run, bbc):
+    m = json.loads((linear_run / "metrics.json").read_text())
+    assert (m["model"], m["family"]) == ("tfidf_lr", "linear")
+    # C was chosen on validation by the rule that picks a network's epoch.
+    best = max(m["history"], key=lambda h: (h["val_macro_f1"], -h["val_loss"]))
+    assert m["validation"]["C"] == best["C"] and len(m["history"]) == 5
+    assert not (linear_run / "model.keras").exists() and (linear_run / "model.joblib").is_file()
+    expected = predictions(linear_run)
+    assert (expected["label"] == expected["predicted"]).mean() == pytest.approx(m["test"]["accuracy"])
+    table = bbc.loc[expected.index].reset_index()[["id", "text", "label"]]
+    table.to_csv(work / "linear_test.csv", index=False)
+    result = predict(linear_run, f"input={work / 'linear_test.csv'}", cwd=work)
+    out = json.loads((linear_run / "predict.json").read_text())
+    assert [d["id"] for d in out] == list(expected.index)
+    for doc in out:
+        np.testing.assert_allclose(probabilities(doc), run_probabilities(expected, doc["id"]),
+                                   atol=1e-6, err_msg=doc["id"])
+        assert doc["sentences"] == [] and doc["sentence_attention"] is None
+        assert f"{doc['id']}\t{doc['predicted']}\t" in result.stdout
+    report = predict(linear_run, "report=true", cwd=work, ok=False)
+    assert report.returncode != 0 and "no attention" in report.stderr

@@ -1,4 +1,5 @@
-"""Readers: real BBC / IMDB archives from the offline mirror, and small bad inputs in tmp_path."""
+"""Readers: real BBC / IMDB / Reuters archives from the offline mirror, and small bad inputs in
+tmp_path."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ from han.data.sources import (
     fingerprint,
     read_documents,
 )
+from han.data.splits import assign_splits
 
 BBC = {"kind": "bbc", "url": "http://mlg.ucd.ie/files/datasets/bbc-fulltext.zip",
        "filename": "bbc-fulltext.zip", "classes": None}
 IMDB = {"kind": "imdb", "url": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
         "filename": "aclImdb_v1.tar.gz"}
+REUTERS_CONF = Path(__file__).resolve().parents[1] / "conf" / "dataset" / "reuters.yaml"
 BBC_COUNTS = {"business": 509, "entertainment": 386, "politics": 417, "sport": 510, "tech": 401}
 
 
@@ -80,7 +83,8 @@ def bbc_all(mirror_dir: Path) -> pd.DataFrame:
 
 
 def test_bbc_reads_every_class_with_readme_counts(bbc_all: pd.DataFrame) -> None:
-    assert list(bbc_all.columns) == ["id", "text", "label", "source_split"]
+    assert list(bbc_all.columns) == ["id", "text", "label", "source_split", "group"]
+    assert set(bbc_all["group"]) == {""}
     assert bbc_all["label"].value_counts().to_dict() == BBC_COUNTS
     # The mirror README says 2224 articles, but its per-class counts add up to 2223.
     assert len(bbc_all) == sum(BBC_COUNTS.values()) == 2223
@@ -128,7 +132,7 @@ def test_bbc_latin1_bytes_are_decoded_and_counted(
         "bbc/tech/010.txt": b"Chips\n\nFaster.",
         "bbc/tech/9.txt": b"Disks\n\nBigger.",
     })
-    with caplog.at_level(logging.INFO, logger="han.data.sources"):
+    with caplog.at_level(logging.INFO, logger="han.data"):
         documents, stats = read_documents(BBC, [archive])
     assert documents["id"].tolist() == ["business/001", "business/002", "tech/9", "tech/010"]
     assert documents["text"].iloc[0] == "Pounds\n\nIt cost \u00a3600m."
@@ -159,10 +163,16 @@ def test_corrupt_zip_member_says_delete(tmp_path: Path) -> None:
 
 # ── IMDB ─────────────────────────────────────────────────────────────────────────────────────
 
-def test_imdb_reads_all_reviews(mirror_dir: Path) -> None:
+@pytest.fixture(scope="module")
+def imdb_all(mirror_dir: Path) -> tuple[pd.DataFrame, ReadStats, float]:
+    """The whole real archive, read once for the tests below (a few seconds)."""
     start = time.perf_counter()
     documents, stats = read_documents(IMDB, dataset_files(IMDB, Path("/nonexistent"), mirror_dir))
-    seconds = time.perf_counter() - start
+    return documents, stats, time.perf_counter() - start
+
+
+def test_imdb_reads_all_reviews(imdb_all: tuple[pd.DataFrame, ReadStats, float]) -> None:
+    documents, stats, seconds = imdb_all
     counts = documents.groupby(["source_split", "label"]).size().to_dict()
     assert counts == {(s, lab): 12500 for s in ("train", "test") for lab in ("pos", "neg")}
     assert documents["id"].is_unique
@@ -171,6 +181,56 @@ def test_imdb_reads_all_reviews(mirror_dir: Path) -> None:
     assert documents["id"].iloc[0] == "train/neg/0_3"
     assert stats.notes == []
     assert seconds < 30, f"reading IMDB took {seconds:.1f} s"
+
+
+def test_imdb_groups_reviews_by_film(imdb_all: tuple[pd.DataFrame, ReadStats, float]) -> None:
+    documents, _, _ = imdb_all
+    assert documents["group"].str.fullmatch(r"tt\d+").all()  # every review has its film
+    film = documents.set_index("id")["group"]
+    # Reviews 1 and 2 of train/neg both pan Stanley & Iris (De Niro, Fonda): lines 2 and 3
+    # of urls_neg.txt name one film; review 0 is about another.
+    assert film["train/neg/1_1"] == film["train/neg/2_1"] != film["train/neg/0_3"]
+    train = documents[documents["source_split"] == "train"]
+    test = documents[documents["source_split"] == "test"]
+    assert 3000 < train["group"].nunique() < 4000
+    # The official split is by film, save one film whose reviews straddle the boundary in
+    # upstream's urls files (the last two of train/urls_neg.txt, the first of test's).
+    assert set(train["group"]) & set(test["group"]) == {"tt0406816"}
+
+
+def test_imdb_validation_shares_no_film_with_train(
+    imdb_all: tuple[pd.DataFrame, ReadStats, float], caplog: pytest.LogCaptureFixture
+) -> None:
+    documents, _, _ = imdb_all
+    labels, groups = documents["label"].to_numpy(object), documents["group"].to_numpy(object)
+    source = documents["source_split"].to_numpy(object)
+    with caplog.at_level(logging.INFO, logger="han.data.splits"):
+        split = assign_splits(labels, source, {"validation": 0.1, "test": 0.1}, 0, groups)
+    assert (split[source == "test"] == "test").all()  # the official test set is kept
+    validation, train = split == "validation", split == "train"
+    assert set(groups[validation]).isdisjoint(groups[train])
+    assert 2400 <= validation.sum() <= 2600  # 10% of 25,000 give or take one film
+    assert 0.47 < (labels[validation] == "pos").mean() < 0.53
+    assert len(set(groups[validation])) > 100
+    assert "validation: " in caplog.text and " groups" in caplog.text
+    again = assign_splits(labels, source, {"validation": 0.1, "test": 0.1}, 0, groups)
+    assert (again == split).all()
+
+
+def test_imdb_urls_map_line_i_to_review_i(tmp_path: Path) -> None:
+    url = "http://www.imdb.com/title/{}/usercomments\n".format
+    archive = _targz(tmp_path / "aclImdb_v1.tar.gz", {
+        "aclImdb/train/pos/0_9.txt": b"Great.",
+        "aclImdb/train/pos/1_8.txt": b"Fine.",
+        "aclImdb/train/pos/2_7.txt": b"Good.",
+        "aclImdb/train/urls_pos.txt": (url("tt01") + url("tt02") + url("tt01")).encode(),
+        "aclImdb/train/neg/0_1.txt": b"Bad.",  # no urls_neg.txt: a group of its own
+    })
+    documents, stats = read_documents(IMDB, [archive])
+    assert dict(zip(documents["id"], documents["group"], strict=True)) == {
+        "train/neg/0_1": "", "train/pos/0_9": "tt01", "train/pos/1_8": "tt02",
+        "train/pos/2_7": "tt01"}
+    assert any("1 of 4 reviews" in note and "no film" in note for note in stats.notes)
 
 
 def test_imdb_small_archive_layout_and_br(tmp_path: Path) -> None:
@@ -211,6 +271,124 @@ def test_not_gzip_at_all_says_delete(tmp_path: Path) -> None:
     archive.write_bytes(b"<html>captive portal</html>")
     with pytest.raises(DataError, match="damaged or truncated"):
         read_documents(IMDB, [archive])
+
+
+# ── Reuters-21578 ────────────────────────────────────────────────────────────────────────────
+
+@pytest.fixture(scope="module")
+def reuters_cfg() -> dict:
+    """The shipped config, so the tests check its metadata (expected_sizes) as well."""
+    return OmegaConf.to_container(OmegaConf.load(REUTERS_CONF))
+
+
+@pytest.fixture(scope="module", params=["r8", "r52"])
+def reuters(request: pytest.FixtureRequest, reuters_cfg: dict,
+            mirror_dir: Path) -> tuple[str, pd.DataFrame, ReadStats]:
+    cfg = {**reuters_cfg, "subset": request.param}
+    files = dataset_files(cfg, Path("/nonexistent"), mirror_dir)
+    assert files == [mirror_dir / "reuters21578.tar.gz"]
+    documents, stats = read_documents(cfg, files)
+    return request.param, documents, stats
+
+
+def test_reuters_gives_the_published_modapte_sizes(reuters, reuters_cfg: dict) -> None:
+    subset, documents, stats = reuters
+    sizes = documents.groupby("source_split").size().to_dict()
+    assert sizes == reuters_cfg["expected_sizes"][subset]
+    assert sizes == {"r8": {"train": 5485, "test": 2189},
+                     "r52": {"train": 6532, "test": 2568}}[subset]  # Cachopo 2007
+    labels = set(documents["label"])
+    assert len(labels) == {"r8": 8, "r52": 52}[subset]
+    if subset == "r8":
+        assert labels == {"acq", "crude", "earn", "grain", "interest", "money-fx", "ship", "trade"}
+    for split in ("train", "test"):  # every class has documents on both sides
+        assert set(documents.loc[documents["source_split"] == split, "label"]) == labels
+    assert documents["id"].is_unique and documents["id"].str.fullmatch(r"\d+").all()
+    # ModApte is chronological: every training story has a lower NEWID than every test story.
+    newid = documents["id"].astype(int)
+    assert newid[documents["source_split"] == "train"].max() < newid[
+        documents["source_split"] == "test"].min()
+    # reut2-017.sgm's 0xFC byte is decoded (cp1252: ü), counted, and its record kept.
+    assert stats.non_utf8_files == 1
+    assert "growth.\u00fcside measures" in documents.set_index("id").loc["17980", "text"]
+
+
+def test_reuters_text_is_title_and_body_unescaped(reuters) -> None:
+    _, documents, _ = reuters
+    text = documents.set_index("id")["text"]
+    title, body = text["9"].split("\n\n", 1)
+    assert title == "CHAMPION PRODUCTS <CH> APPROVES STOCK SPLIT"  # &lt;CH&gt; unescaped
+    assert body.startswith("Champion Products Inc said its\nboard of directors approved")
+    # A title with no body keeps its title; an UNPROC record (no TITLE / BODY tags) its text.
+    assert text["129"] == "NORTHERN TELECOM PROPOSES TWO-FOR-ONE STOCK SPLIT"
+    assert text["958"].startswith("UNILEVER PLC AND NV 1986 4TH QTR TO DEC 31\n    LONDON")
+    assert not documents["text"].str.contains(r"&lt;|&amp;|&#\d+;|<BODY>|<TITLE>").any()
+    assert not documents["text"].str.contains("[\x00-\x08\x0b-\x1f\x7f]").any()
+    assert (documents["text"].str.strip().str.len() > 0).all()
+
+
+def _sgm(*records: str) -> bytes:
+    return ('<!DOCTYPE lewis SYSTEM "lewis.dtd">\n' + "\n".join(records)).encode()
+
+
+def _record(newid: int, text: str, topics: tuple[str, ...] = ("earn",), split: str = "TRAIN",
+            has_topics: str = "YES") -> str:
+    ds = "".join(f"<D>{t}</D>" for t in topics)
+    return (f'<REUTERS TOPICS="{has_topics}" LEWISSPLIT="{split}" CGISPLIT="TRAINING-SET" '
+            f'OLDID="1" NEWID="{newid}">\n<DATE>26-FEB-1987</DATE>\n<TOPICS>{ds}</TOPICS>\n'
+            f"{text}\n</REUTERS>")
+
+
+def test_reuters_small_archive_rules(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    archive = _targz(tmp_path / "reuters21578.tar.gz", {
+        "README.txt": b"not sgml",
+        "reut2-000.sgm": _sgm(
+            _record(1, "<TEXT>&#2;\n<TITLE>PROFIT UP</TITLE>\n<DATELINE>NY</DATELINE>"
+                       "<BODY>Shr 10 cts vs 8 cts &amp; more.\n Reuter\n&#3;</BODY></TEXT>"),
+            _record(2, '<TEXT TYPE="BRIEF">&#2;\n******<TITLE>ONLY A TITLE\n</TITLE>Blah blah '
+                       "blah.\n&#3;\n</TEXT>", topics=("acq",), split="TEST"),
+            _record(3, '<TEXT TYPE="UNPROC">&#2;\nRESERVES REPORT\n Net....644 vs...1,337\n'
+                       "&#3;</TEXT>", topics=("crude",)),
+            _record(4, "<TEXT>&#2;\n&#3;</TEXT>"),  # neither title nor body: skipped
+            _record(5, "<TEXT><TITLE>TWO TOPICS</TITLE></TEXT>", topics=("earn", "acq")),
+            _record(6, "<TEXT><TITLE>REPEATED</TITLE></TEXT>", topics=("trade", "trade")),
+            _record(7, "<TEXT><TITLE>NO TOPICS FLAG</TITLE></TEXT>", has_topics="NO"),
+            _record(8, "<TEXT><TITLE>NOT USED</TITLE></TEXT>", split="NOT-USED"),
+            _record(9, "<TEXT><TITLE>OTHER CLASS</TITLE></TEXT>", topics=("cocoa",)),
+        ),
+        "reut2-001.sgm": _sgm(_record(10, "<TEXT><TITLE>M\xdcNCHEN</TITLE></TEXT>",
+                                      split="TEST")).replace(b"\xc3\x9c", b"\xdc"),
+    })
+    cfg = {"kind": "reuters", "subset": "r8", "expected_sizes": None}
+    with caplog.at_level(logging.INFO, logger="han.data"):
+        documents, stats = read_documents(cfg, [archive])
+    assert documents["id"].tolist() == ["1", "3", "2", "10"]  # train, then test
+    text = dict(zip(documents["id"], documents["text"], strict=True))
+    assert text == {"1": "PROFIT UP\n\nShr 10 cts vs 8 cts & more.\n Reuter", "2": "ONLY A TITLE",
+                    "3": "RESERVES REPORT\n Net....644 vs...1,337", "10": "M\u00dcNCHEN"}
+    assert documents["label"].tolist() == ["earn", "crude", "acq", "earn"]
+    assert stats.non_utf8_files == 1
+    assert any("neither title nor body" in note and "NEWID 4" in note for note in stats.notes)
+    assert "neither title nor body" in caplog.text
+    # R52 keeps classes with a train and a test document: earn (1 / 10) only.
+    documents, _ = read_documents({**cfg, "subset": "r52"}, [archive])
+    assert documents["id"].tolist() == ["1", "10"]
+    # Sizes other than the published ones stop the run and say which setting to change.
+    with pytest.raises(DataError, match=r"R8 2 train / 2 test.*5485 / 2189.*expected_sizes=null"):
+        read_documents({**cfg, "expected_sizes": {"r8": {"train": 5485, "test": 2189}}}, [archive])
+    with pytest.raises(DataError, match=r"dataset\.subset is 'r10'.*r8, r52"):
+        read_documents({**cfg, "subset": "r10"}, [archive])
+    other = _targz(tmp_path / "other.tar.gz", {"aclImdb/train/pos/1_9.txt": b"review"})
+    with pytest.raises(DataError, match="not the Reuters-21578 archive"):
+        read_documents(cfg, [other])
+
+
+def test_fingerprint_tracks_reuters_subset(tmp_path: Path) -> None:
+    path = tmp_path / "reuters21578.tar.gz"
+    path.write_bytes(b"x")
+    cfg = {"kind": "reuters", "subset": "r8"}
+    assert fingerprint([path], {**cfg, "expected_sizes": None}) == fingerprint([path], cfg)
+    assert fingerprint([path], {**cfg, "subset": "r52"}) != fingerprint([path], cfg)
 
 
 # ── tables ───────────────────────────────────────────────────────────────────────────────────
@@ -379,6 +557,21 @@ def test_nullable_integer_gap_is_a_missing_label(tmp_path: Path) -> None:
         read_documents(_table(train_path=str(path)), [path])
 
 
+def test_group_column_is_read_and_blank_groups_name_rows(tmp_path: Path) -> None:
+    path = tmp_path / "train.csv"
+    path.write_text("text,label,user\nA fine film.,1, u7 \nTerrible.,0,u3\nMeh.,0,u7\n")
+    documents, _ = read_documents(_table(train_path=str(path), group_column="user"), [path])
+    assert documents["group"].tolist() == ["u7", "u3", "u7"]
+    documents, _ = read_documents(_table(train_path=str(path)), [path])  # no group column
+    assert documents["group"].tolist() == ["", "", ""]
+    path.write_text("text,label,user\nA fine film.,1,u7\nTerrible.,0,\nMeh.,0,  \n")
+    with pytest.raises(DataError, match=r"train\.csv: 2 row\(s\) have an empty or missing group "
+                                        r"\(column 'user'\): data rows 2, 3 .*group_column=null"):
+        read_documents(_table(train_path=str(path), group_column="user"), [path])
+    with pytest.raises(DataError, match=r"no column 'film'.*dataset\.group_column"):
+        read_documents(_table(train_path=str(path), group_column="film"), [path])
+
+
 def test_header_only_file_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "train.csv"
     path.write_text("text,label\n")
@@ -418,6 +611,7 @@ def test_fingerprint_tracks_table_settings(tmp_path: Path) -> None:
     assert fingerprint([path], dict(cfg)) == key
     assert fingerprint([path], {**cfg, "label_column": "y"}) != key
     assert fingerprint([path], {**cfg, "format": "tsv"}) != key
+    assert fingerprint([path], {**cfg, "group_column": "user"}) != key
     assert fingerprint([path], {**cfg, "train_path": str(tmp_path / "x.csv")}) == key
 
 
@@ -425,5 +619,5 @@ def test_dataset_files_reads_mirror_in_place(mirror_dir: Path, tmp_path: Path) -
     files = dataset_files(BBC, tmp_path / "raw", mirror_dir)
     assert files == [mirror_dir / "bbc-fulltext.zip"]
     assert not (tmp_path / "raw").exists()
-    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, table"):
+    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, reuters, table"):
         dataset_files({"kind": "yelp"}, tmp_path, mirror_dir)

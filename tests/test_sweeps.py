@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 from runs import csv_run_args
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-MODELS = ["flat", "flat_avg", "han_avg", "han_max", "han"]
+MODELS = ["tfidf_lr", "ngram_tfidf_lr", "flat", "flat_avg", "han_avg", "han_max", "han"]
 
 
 def sweep(sweep_dir: Path, bbc_csv: Path, *overrides: str, multirun: bool = True):
@@ -106,7 +106,9 @@ def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bb
     failed_line = next(line for line in md.splitlines() if line.startswith("- `0`"))
     assert "model.embedding_init=bogus" in failed_line
     table = pd.read_csv(sweep_dir / "comparison.csv")
-    assert table["model"].tolist() == ["flat"] and table["n_runs"].tolist() == [1]
+    # flat's one run, and the bag-of-words baseline it fitted beside itself.
+    assert table["model"].tolist() == ["flat", "tfidf_lr"] and table["n_runs"].tolist() == [1, 1]
+    assert table["baseline"].tolist() == ["tfidf_lr", "tfidf_lr"]
 
 
 @pytest.mark.slow  # ~30-45 s more; the default file stays under 4 minutes on 2 busy cores
@@ -151,7 +153,8 @@ def test_every_launcher_search_and_experiment_composes():
             assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
-        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare", "news_han"]
+        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare", "news_han",
+                               "results_table"]
         for experiment in experiments:
             assert _compose([f"experiment={experiment}"]).trainer.batch_size > 0
 
@@ -183,10 +186,11 @@ def test_no_config_group_sets_hydra_mode_and_sweep_presets_say_minus_m():
         assert "mode" not in (data.get("hydra") or {}), path
         if path.parent.name in ("experiment", "hparams_search") and "sweeper" in text:
             commands = [line for line in text.splitlines() if "python -m han.train" in line]
-            assert commands and all(" -m " in c.split("han.train", 1)[1] + " " for c in commands), path
+            assert commands or "make compare" in text, path  # make compare passes -m
+            assert all(" -m " in c.split("han.train", 1)[1] + " " for c in commands), path
 
 
-def test_news_compare_expands_to_25_jobs_with_one_recipe():
+def test_news_compare_expands_to_35_jobs_with_one_recipe():
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = _compose(["experiment=news_compare"])
         assert cfg.hydra.sweeper._target_.endswith("BasicSweeper")
@@ -195,19 +199,19 @@ def test_news_compare_expands_to_25_jobs_with_one_recipe():
         batches = BasicSweeper.split_arguments(
             OverridesParser.create().parse_overrides(params), cfg.hydra.sweeper.max_batch_size)
         jobs = [job for batch in batches for job in batch]
-        assert len(jobs) == 25
+        assert len(jobs) == 35
         seen = set()
         for job in jobs:
             job_cfg = compose("train", ["experiment=news_compare", *job])
             seen.add((job_cfg.model.name, job_cfg.seed))
             assert job_cfg.dataset.name == "news"
-            # flat's own recipe (batch 256, 3 epochs) gives way to the shared one.
+            # One recipe for every model.
             assert (job_cfg.trainer.batch_size, job_cfg.trainer.epochs) == (64, 10)
         assert seen == {(m, s) for m in MODELS for s in range(5)}
-        # A command-line sweep replaces the preset's: 2 seeds -> 10 jobs.
+        # A command-line sweep replaces the preset's: 2 seeds -> 14 jobs.
         params.append("seed=0,1")
         batches = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(params), None)
-        assert sum(len(b) for b in batches) == 10
+        assert sum(len(b) for b in batches) == 14
 
 
 def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 from runs import SHRINK, train_command
 
 from han.training import TrainState
@@ -110,6 +111,25 @@ def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
     assert accuracy == pytest.approx(m["test"]["accuracy"])
     np.testing.assert_allclose(predictions.filter(like="prob_").sum(axis=1), 1.0, atol=1e-5)
 
+    # The bag-of-words baseline, fitted beside the network on the same split.
+    baseline = pd.read_csv(run_dir / "baseline_predictions.csv")
+    assert list(baseline["id"]) == list(predictions["id"])
+    assert m["baseline"]["model"] == "tfidf_lr" and m["baseline"]["validation"]["C"] > 0
+    assert (baseline["label"] == baseline["predicted"]).mean() == pytest.approx(
+        m["baseline"]["test"]["accuracy"])
+    assert "bag-of-words baseline (tfidf_lr" in (run_dir / "train.log").read_text()
+
+    # The csv config leaves L and T to the training split: what the run used is recorded.
+    from han.data.prepare import prepare
+
+    cfg = OmegaConf.load(run_dir / ".hydra" / "config.yaml")
+    view = json.loads((run_dir / "data_summary.json").read_text())["view"]
+    assert view["derived_from_train_p99"] == ["max_sentences", "max_words"]
+    train_docs = prepare(cfg.dataset, cfg.paths, int(cfg.seed), 1, False).splits["train"]
+    assert view["max_words"] == int(np.ceil(np.percentile(train_docs.sentence_lengths, 99)))
+    cut = train_docs.hierarchical(view["max_sentences"], view["max_words"]).stats.docs_truncated
+    assert cut <= max(1, 0.01 * len(train_docs))  # the 99th percentile: at most 1% cut
+
 
 def test_same_seed_same_metrics_and_resume_after_kill(tmp_path, bbc_csv):
     epochs = "trainer.epochs=4"
@@ -139,11 +159,12 @@ def test_same_seed_same_metrics_and_resume_after_kill(tmp_path, bbc_csv):
 def test_mirrored_strategy_over_two_logical_cpus(tmp_path, bbc_csv):
     run_dir = tmp_path / "mirrored"
     result = run_train(run_dir, bbc_csv, "trainer.epochs=3", "runtime.strategy=mirrored",
-                       "runtime.logical_cpus=2")
+                       "runtime.logical_cpus=2", "baseline=false")
     log = (run_dir / "train.log").read_text() + result.stderr
     assert "strategy mirrored (2 replicas)" in log
     m = json.loads((run_dir / "metrics.json").read_text())
     assert m["train"]["epochs"] == 3 and m["validation"]["accuracy"] > 0.5
+    assert "baseline" not in m and not (run_dir / "baseline_predictions.csv").exists()
 
 
 def _free_ports(n: int) -> list[int]:

@@ -23,7 +23,8 @@ from han.io import atomic_open
 
 log = logging.getLogger(__name__)
 
-_STRING_FIELDS = ("ids", "labels", "source_split", "lexicon")
+# "groups" joined later: its name is in cache_key()'s field list, so older caches are rebuilt.
+_STRING_FIELDS = ("ids", "labels", "source_split", "groups", "lexicon")
 _ARRAY_FIELDS = ("tokens", "sentence_lengths", "doc_sentences")
 
 
@@ -34,6 +35,7 @@ class Corpus:
     ids: np.ndarray
     labels: np.ndarray
     source_split: np.ndarray
+    groups: np.ndarray  # documents that must share a split ("" = none)
     lexicon: np.ndarray
     tokens: np.ndarray
     sentence_lengths: np.ndarray
@@ -58,6 +60,7 @@ class Corpus:
             ids=self.ids[docs],
             labels=self.labels[docs],
             source_split=self.source_split[docs],
+            groups=self.groups[docs],
             lexicon=self.lexicon,
             tokens=tokens,
             sentence_lengths=sentence_lengths,
@@ -103,12 +106,14 @@ class Corpus:
         progress: bool = True,
         non_utf8_files: int = 0,
     ) -> Corpus:
-        """Tokenises a Documents frame (columns id, text, label, source_split)."""
+        """Tokenises a Documents frame (columns id, text, label, source_split, optional group)."""
         chunk = tokenize_texts(documents["text"].tolist(), settings, workers, progress=progress)
         return cls(
             ids=documents["id"].astype(str).to_numpy(dtype=object),
             labels=documents["label"].astype(str).to_numpy(dtype=object),
             source_split=documents["source_split"].astype(str).to_numpy(dtype=object),
+            groups=(documents["group"].astype(str).to_numpy(dtype=object) if "group" in documents
+                    else np.full(len(documents), "", dtype=object)),
             lexicon=np.array(chunk.lexicon, dtype=object),
             tokens=chunk.tokens,
             sentence_lengths=chunk.sentence_lengths,

@@ -105,7 +105,7 @@ def prepare(
         )
         corpus = corpus.select(~empty)
     fractions = dict(dataset_cfg.get("split") or {})
-    split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed)
+    split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups)
     classes = class_names(corpus.labels, split_of)
     train = split_of == "train"
     train_tokens = corpus.select(train).tokens

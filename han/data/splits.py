@@ -22,36 +22,108 @@ def assign_splits(
     source_split: np.ndarray,
     fractions: Mapping[str, float],
     seed: int,
+    groups: np.ndarray | None = None,
 ) -> np.ndarray:
     """The split of every document.
 
     `fractions` gives, for validation and test, the share carved out of the pool of documents
     without an official split (documents whose source split is `train` or empty) when the
     source has none of that split. For BBC News (no official split) 0.1 and 0.1 give the
-    paper's 80/10/10; for IMDB, validation 0.1 takes 10% of the official train set.
+    paper's 80/10/10; for IMDB, validation 0.1 takes 10% of the official train set. A class
+    with too few training documents to give every carved split one stays in train (logged).
+
+    With `groups` (one str per document, "" = none) the carved splits take whole groups, so
+    that validation shares no film (say) with train, as an official test set would not.
     """
     split = np.where(np.isin(source_split, SPLITS), source_split, "train").astype(object)
     carve = [s for s in ("validation", "test") if not np.any(split == s) and fractions.get(s)]
     rng = np.random.default_rng(seed)
     pool = np.flatnonzero(split == "train")
-    for label in sorted(set(labels[pool])):
-        members = pool[labels[pool] == label]
-        needed = 1 + len(carve)
-        if len(members) < needed:
-            raise DataError(
-                f"class '{label}' has {len(members)} training document(s); carving "
-                f"{', '.join(carve)} out of train needs at least {needed} per class. Add "
-                f"documents, drop the class (dataset.classes), or give the split as a file "
-                f"(dataset.validation_path / dataset.test_path)."
-            )
-        members = rng.permutation(members)
+    if not carve or len(pool) == 0:
+        check_labels(labels, split)
+        return split
+    # Per class, how many documents each carved split should get, as the stratified split
+    # would carve them; classes too small to carve stay whole in train.
+    classes = sorted(set(labels[pool]))
+    class_of = np.searchsorted(np.array(classes, dtype=object), labels[pool])
+    sizes = np.bincount(class_of, minlength=len(classes))
+    targets = {name: np.zeros(len(classes), dtype=np.int64) for name in carve}
+    too_few = []
+    for c, size in enumerate(sizes):
+        if size < 1 + len(carve):
+            # Train needs the class more than a carved split does (R52's platinum has one
+            # training story): it stays whole in train and the carved splits go without it.
+            too_few.append(f"{classes[c]} ({size})")
+            continue
         start = 0
         for name in carve:
-            count = min(max(1, round(len(members) * fractions[name])), len(members) - start - 1)
-            split[members[start : start + count]] = name
-            start += count
+            targets[name][c] = min(max(1, round(size * fractions[name])), size - start - 1)
+            start += targets[name][c]
+    if too_few:
+        log.warning(
+            "class(es) with too few training documents to carve %s: %s; they stay in train "
+            "and %s has none of them", " and ".join(carve), ", ".join(too_few),
+            " / ".join(carve),
+        )
+    pool_groups = None if groups is None else np.asarray(groups, dtype=object)[pool]
+    if pool_groups is None or not any(pool_groups):
+        _carve_documents(split, pool, class_of, targets, carve, rng)
+    else:
+        _carve_groups(split, pool, class_of, pool_groups, targets, carve, rng)
     check_labels(labels, split)
     return split
+
+
+def _carve_documents(split: np.ndarray, pool: np.ndarray, class_of: np.ndarray,
+                     targets: dict[str, np.ndarray], carve: list[str],
+                     rng: np.random.Generator) -> None:
+    """Stratified: per class, a seeded permutation cut into the carved splits' counts."""
+    for c in range(len(targets[carve[0]])):
+        if not any(targets[name][c] for name in carve):
+            continue
+        members = rng.permutation(pool[class_of == c])
+        start = 0
+        for name in carve:
+            count = targets[name][c]
+            split[members[start : start + count]] = name
+            start += count
+
+
+def _carve_groups(split: np.ndarray, pool: np.ndarray, class_of: np.ndarray,
+                  pool_groups: np.ndarray, targets: dict[str, np.ndarray], carve: list[str],
+                  rng: np.random.Generator) -> None:
+    """Whole groups, as close to stratified as groups allow.
+
+    Groups are visited in a seeded order; a group goes to the first carved split whose count
+    of the group's majority class is still below its target, unless that would leave train
+    without a class it had. A group of mixed classes counts all its documents, so class
+    proportions hold on average; a carved split may overshoot a target by part of one group.
+    A document without a group ("") is a group of its own.
+    """
+    keys = np.array([g if g else f"\0{i}" for i, g in zip(pool, pool_groups, strict=True)],
+                    dtype=object)
+    names, group_of = np.unique(keys, return_inverse=True)  # sorted: the seed alone decides
+    counts = np.zeros((len(names), len(targets[carve[0]])), dtype=np.int64)
+    np.add.at(counts, (group_of, class_of), 1)
+    majority = counts.argmax(axis=1)  # ties go to the first class in sorted order
+    in_train = counts.sum(axis=0)
+    taken = {name: np.zeros_like(in_train) for name in carve}
+    chosen = np.full(len(names), "train", dtype=object)
+    for g in rng.permutation(len(names)):
+        left = in_train - counts[g]
+        if np.any((left < 1) & (counts[g] > 0)):
+            continue
+        for name in carve:
+            if taken[name][majority[g]] < targets[name][majority[g]]:
+                chosen[g] = name
+                taken[name] += counts[g]
+                in_train = left
+                break
+    split[pool] = chosen[group_of]
+    log.info("split by %d groups: train keeps %d", len(names), int((chosen == "train").sum()))
+    for name in carve:
+        log.info("%s: %d documents in %d groups (targets %d)", name, int(taken[name].sum()),
+                 int((chosen == name).sum()), int(targets[name].sum()))
 
 
 def check_labels(labels: np.ndarray, split: np.ndarray) -> None:
