@@ -447,10 +447,8 @@ def test_export_of_a_missing_run_fails_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "han.export", str(tmp_path / "nope")],
                             capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        f"error: {tmp_path / 'nope'} is not a finished run directory: missing "
-        ".hydra/config.yaml, vocab.json, model.keras, metrics.json. Give run_dir=<the folder "
-        "that `make train` printed last>."]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'nope'} is not a finished run directory: missing ")
 
 
 def test_a_linear_baseline_run_saves_loads_and_predicts_like_a_network(work, linear_run, bbc):
