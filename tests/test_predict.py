@@ -165,12 +165,16 @@ def test_attention_json_is_aligned_and_normalised(han_run, folder_output, bbc):
     from han.data.tokenize import DocumentTokenizer, TokenizerSettings
 
     tokenizer = DocumentTokenizer(TokenizerSettings(nltk_data=os.environ.get("NLTK_DATA")))
+    # The run's L x T: dataset=csv derives them from the training split (null in its config).
+    view = json.loads((han_run / "data_summary.json").read_text())["view"]
+    max_sentences, max_words = int(view["max_sentences"]), int(view["max_words"])
     for doc_id, doc in folder_output.items():
         sentences, word_att, sent_att = doc["sentences"], doc["word_attention"], doc["sentence_attention"]
-        assert 0 < len(sentences) <= 30 and len(word_att) == len(sentences) == len(sent_att)
+        assert 0 < len(sentences) <= max_sentences
+        assert len(word_att) == len(sentences) == len(sent_att)
         assert sum(sent_att) == pytest.approx(1.0, abs=1e-5) and min(sent_att) > 0
         for words, att in zip(sentences, word_att, strict=True):
-            assert 0 < len(words) <= 50 and len(att) == len(words)
+            assert 0 < len(words) <= max_words and len(att) == len(words)
             assert sum(att) == pytest.approx(1.0, abs=1e-5) and min(att) > 0
         # The words are the document's own tokens, in order (cut only at L sentences).
         text = MADE_UP if doc_id == "made_up" else bbc.loc[doc_id, "text"]
@@ -330,7 +334,8 @@ def test_bad_run_dir_and_missing_input_name_the_path(work, han_run):
     (not_a_run / "vocab.json").write_text("{}")  # a run killed before it finished
     result = predict(not_a_run, "input=-", cwd=work, stdin="text\n", ok=False)
     assert result.returncode != 0
-    assert f"{not_a_run} is not a finished run directory: missing .hydra/config.yaml, model.keras" in result.stderr
+    assert f"{not_a_run} is not a finished run directory: missing .hydra/config.yaml" in result.stderr
+    assert "model.keras" in result.stderr and "vocab.json" not in result.stderr.split("missing")[1]
 
     missing = work / "no_such_folder" / "doc.txt"
     result = predict(han_run, f"input={missing}", cwd=work, ok=False)
