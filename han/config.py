@@ -162,7 +162,7 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
         "word_dropout": number(0, 1, high_open=True),
         "embedding_init": one_of(EMBEDDING_INITS),
         "word2vec_window": integer(1),
-        "word2vec_epochs": integer(1),
+        "word2vec_epochs": integer(1, nullable=True),  # null: sized to the corpus
     })
 
 
