@@ -65,6 +65,14 @@ def integer(minimum: int = 0, nullable: bool = False) -> Callable[[Any], str | N
     return check
 
 
+def integer_or(word: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value == word or (_is_int(value) and value >= 1):
+            return None
+        return f"a whole number > 0 or {word}"
+    return check
+
+
 def number(low: float | None = None, high: float | None = None, *, low_open: bool = False,
            high_open: bool = False, nullable: bool = False) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
@@ -152,7 +160,7 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
     if family == "linear":
         return  # TF-IDF baselines: their own keys (C_grid, ngram_range, ...), checked there
     _check(errors, cfg, "model", {
-        "embedding_dim": integer(1),
+        "embedding_dim": integer_or("from_file"),  # from_file: a pretrained file's size
         "gru_units": integer(1),
         "attention_dim": integer(1),
         "word_chunks": integer(1),

@@ -48,8 +48,13 @@ def embedding_matrix(
     init = str(model_cfg.get("embedding_init", "random"))
     if init == "random":
         return None
+    if init == "pretrained":
+        from han.pretrained import pretrained_matrix
+
+        return pretrained_matrix(model_cfg, data, seed)
     if init != "word2vec":
-        raise ValueError(f"model.embedding_init must be random or word2vec, got {init!r}")
+        raise ValueError(f"model.embedding_init must be random, word2vec or pretrained, got "
+                         f"{init!r}")
     from gensim.models import Word2Vec
 
     dim = int(model_cfg["embedding_dim"])

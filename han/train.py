@@ -184,6 +184,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     from han.monitoring import TensorBoardLogger
 
     matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1))
+    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
+        _write_data(data, run_dir)
+    from han.pretrained import resolve_embedding_dim
+
+    resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)
@@ -220,6 +225,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     }
     if baseline:
         metrics["baseline"] = baseline
+    if cfg.get("paper_test_accuracy") is not None:  # the paper_* presets: distance to the paper
+        metrics["paper_test_accuracy"] = float(cfg.paper_test_accuracy)
+        log.info("test accuracy %.4f; the paper reports %.4f", test["accuracy"],
+                 metrics["paper_test_accuracy"])
     if chief:
         write_predictions(run_dir / "predictions.csv", split_sources["test"].docs, test_probs, data.classes)
         model.save(run_dir / "model.keras")

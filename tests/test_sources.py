@@ -619,5 +619,5 @@ def test_dataset_files_reads_mirror_in_place(mirror_dir: Path, tmp_path: Path) -
     files = dataset_files(BBC, tmp_path / "raw", mirror_dir)
     assert files == [mirror_dir / "bbc-fulltext.zip"]
     assert not (tmp_path / "raw").exists()
-    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, reuters, table"):
+    with pytest.raises(DataError, match=r"dataset\.kind.*bbc, imdb, reuters, tang, zhang, table"):
         dataset_files({"kind": "yelp"}, tmp_path, mirror_dir)

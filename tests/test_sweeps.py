@@ -154,7 +154,8 @@ def test_every_launcher_search_and_experiment_composes():
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
         assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare", "news_han",
-                               "results_table"]
+                               "paper_amazon", "paper_han", "paper_imdb10", "paper_yahoo",
+                               "paper_yelp13", "paper_yelp14", "paper_yelp15", "results_table"]
         for experiment in experiments:
             assert _compose([f"experiment={experiment}"]).trainer.batch_size > 0
 

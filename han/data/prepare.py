@@ -17,7 +17,7 @@ import numpy as np
 from han.data import sources
 from han.data.corpus import Corpus, cache_key, cached_corpus
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_model
-from han.data.splits import SPLITS, assign_splits, class_names
+from han.data.splits import SPLITS, assign_splits, class_names, subsample_train
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
 
@@ -36,6 +36,7 @@ class PreparedData:
     split_of: np.ndarray  # split name of every document of `corpus`
     view_settings: ViewSettings  # L, T and N, resolved (a null L or T from train's lengths)
     counts: dict = field(default_factory=dict)
+    lowercase: bool = True  # the tokenizer lower-cased (pretrained vectors are matched so)
 
     def view(self, split: str, flat: bool, words: bool = False) -> EncodedDocs:
         """The model's view of a split: N words, or L sentences × T words.
@@ -59,6 +60,7 @@ def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSet
         max_chars=int(tok.get("max_chars", 1_000_000)),
         drop_punctuation=bool(tok.get("drop_punctuation", False)),
         nltk_data=paths_cfg.get("nltk_data"),
+        pretokenized=tok.get("pretokenized") and str(tok.get("pretokenized")),
     )
 
 
@@ -106,6 +108,9 @@ def prepare(
         corpus = corpus.select(~empty)
     fractions = dict(dataset_cfg.get("split") or {})
     split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups)
+    if dataset_cfg.get("max_train_docs") is not None:
+        counts["train_docs_before_sample"] = int((split_of == "train").sum())
+        split_of = subsample_train(corpus.labels, split_of, dataset_cfg.get("max_train_docs"), seed)
     classes = class_names(corpus.labels, split_of)
     train = split_of == "train"
     train_tokens = corpus.select(train).tokens
@@ -136,4 +141,5 @@ def prepare(
         split_of=split_of,
         view_settings=view_settings,
         counts=counts,
+        lowercase=bool((dataset_cfg.get("tokenizer") or {}).get("lowercase", True)),
     )

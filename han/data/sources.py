@@ -3,7 +3,9 @@
 Every reader returns the Documents contract of docs/ARCHITECTURE.md (see han/data/documents.py).
 Kinds (``dataset.kind``): ``bbc`` (BBC news zip, read in place), ``imdb`` (aclImdb tar.gz,
 streamed) and ``reuters`` (Reuters-21578 tar.gz of SGML, ModApte R8 / R52), all in
-han/data/archives.py, and ``table`` (the user's own CSV / TSV / JSON lines /
+han/data/archives.py; ``tang`` (Tang et al. 2015's pre-tokenised train / dev / test files) and
+``zhang`` (Zhang et al. 2015's CSV tar.gz), the datasets of the paper, in
+han/data/paper_datasets.py; and ``table`` (the user's own CSV / TSV / JSON lines /
 Parquet files), read here.
 
 Imports run one way: documents ◄─ archives ◄─ sources; DataError, ReadStats and decode_text are
@@ -25,7 +27,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from han.data import archives
+from han.data import archives, paper_datasets
 from han.data.documents import (
     COLUMNS,
     UTF8_BOM,
@@ -56,12 +58,12 @@ __all__ = [
     "read_table",
 ]
 
-KINDS = ("bbc", "imdb", "reuters", "table")
+KINDS = ("bbc", "imdb", "reuters", "tang", "zhang", "table")
 # Bump when a reader's output changes for the same input, so on-disk caches keyed by
 # fingerprint() are rebuilt.
 READER_VERSION = 2  # 2: the group column (IMDB films)
 _READERS = {"bbc": archives.read_bbc, "imdb": archives.read_imdb,
-            "reuters": archives.read_reuters}
+            "reuters": archives.read_reuters, "zhang": paper_datasets.read_zhang}
 _TABLE_SPLITS = (("train", "train_path"), ("validation", "validation_path"), ("test", "test_path"))
 _TABLE_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _FORMAT_ALIASES = {"csv": "csv", "tsv": "tsv", "tab": "tsv", "jsonl": "jsonl", "json": "jsonl",
@@ -104,6 +106,8 @@ def dataset_files(cfg: Mapping, data_dir: Path, mirror: Path | str | None) -> li
             require_file(path, f"dataset.{key}")
             paths.append(path)
         return paths
+    if kind == "tang":
+        return paper_datasets.tang_files(cfg, Path(data_dir), mirror)
     url = setting(cfg, "url")
     if not url:
         raise DataError(f"dataset.url is not set for kind {kind!r}; set it to the archive's URL")
@@ -132,6 +136,8 @@ def _reader_settings(cfg: Mapping) -> dict[str, Any]:
         settings["classes"] = classes(cfg)
     elif kind == "reuters":
         settings["subset"] = archives.reuters_subset(cfg)
+    elif kind == "zhang":
+        settings["columns"] = [str(c) for c in setting(cfg, "columns") or ()]
     elif kind == "table":
         settings.update(
             splits=[split for split, _ in _table_roles(cfg)],
@@ -151,6 +157,10 @@ def read_documents(cfg: Mapping, paths: Sequence[Path]) -> tuple[pd.DataFrame, R
     stats = ReadStats()
     if kind == "table":
         rows = _read_table(cfg, paths, stats)
+    elif kind == "tang":
+        for path, split in zip(paths, paper_datasets.TANG_SPLITS, strict=False):
+            require_file(path, f"dataset.files.{split}")
+        rows = paper_datasets.read_tang(cfg, paths, stats)
     else:
         if len(paths) != 1:
             raise DataError(f"kind {kind!r} reads one archive, got {len(paths)} paths: {paths}")

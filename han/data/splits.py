@@ -149,3 +149,43 @@ def class_names(labels: np.ndarray, split: np.ndarray) -> list[str]:
             f"the label column (dataset.label_column) and its values, or dataset.classes."
         )
     return classes
+
+
+def subsample_train(labels: np.ndarray, split: np.ndarray, max_docs: int | None,
+                    seed: int) -> np.ndarray:
+    """At most `max_docs` training documents, stratified and seeded; the rest leave every split.
+
+    `dataset.max_train_docs`: a laptop-sized sample of a million-document training split.
+    Validation and test are untouched (they were carved before this), so scores stay
+    comparable. Each class keeps its share (largest remainders first) and at least one document,
+    which may add up to one document per class that rounding would have left out.
+    """
+    train = np.flatnonzero(split == "train")
+    if max_docs is None or int(max_docs) >= len(train):
+        return split
+    max_docs = int(max_docs)
+    if max_docs < 1:
+        raise DataError(f"dataset.max_train_docs is {max_docs}; set it to a positive number of "
+                        "training documents, or null for all of them")
+    classes, class_of = np.unique(labels[train].astype(str), return_inverse=True)
+    sizes = np.bincount(class_of)
+    if max_docs < len(classes):
+        raise DataError(f"dataset.max_train_docs={max_docs} cannot hold one document of each of "
+                        f"the {len(classes)} classes; set it to at least {len(classes)}")
+    exact = sizes * max_docs / len(train)
+    quota = np.maximum(1, np.floor(exact).astype(np.int64))
+    for c in np.argsort(-(exact - np.floor(exact)), kind="stable"):
+        if quota.sum() >= max_docs:
+            break
+        if quota[c] < sizes[c]:
+            quota[c] += 1
+    # A stream of its own, so the sample never shifts the carved validation split.
+    rng = np.random.default_rng([seed, 15])
+    keep = np.concatenate([rng.permutation(train[class_of == c])[:quota[c]]
+                           for c in range(len(classes))])
+    out = split.copy()
+    out[train] = "unused"
+    out[keep] = "train"
+    log.info("dataset.max_train_docs: training on %d of %d documents (stratified, seed %d)",
+             len(keep), len(train), seed)
+    return out

@@ -78,6 +78,9 @@ def format_summary(summary: dict) -> str:
                 f"sentences wrapped {stats['sentences_wrapped']}, "
                 f"sentences cut {stats['sentences_truncated']}, words dropped {stats['words_dropped']}"
             )
+    if "train_docs_before_sample" in summary:  # dataset.max_train_docs
+        lines.append(f"training documents: a sample of {summary['documents']['train']['total']} "
+                     f"of {summary['train_docs_before_sample']} (dataset.max_train_docs)")
     lines.append(f"documents with no sentence (skipped): {summary['docs_without_sentences']}")
     lines.append(f"documents cut at max_chars: {summary['docs_cut_at_max_chars']}")
     lines.append(f"files decoded with the Latin-1 fallback: {summary['non_utf8_files']}")

@@ -18,6 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from han.cli import progress_disable
+from han.data.documents import DataError
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,9 @@ log = logging.getLogger(__name__)
 TOKENIZER_VERSION = 1
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _PUNCTUATION = re.compile(r"^[^\w]+$")
+# Pre-tokenised formats (`dataset.tokenizer.pretokenized`): name → the sentence separator.
+# "sss": Tang et al. (2015)'s files, sentences joined by " <sssss> ", words by single spaces.
+PRETOKENIZED = {"sss": "<sssss>"}
 
 
 class NLTKModelMissing(RuntimeError):
@@ -43,10 +47,14 @@ class TokenizerSettings:
     # flat view of N words they would take a seventh of the budget.
     drop_punctuation: bool = False
     nltk_data: str | None = None
+    # None: raw text (punkt + NLTK words); "sss": sentences and words as the file gives them.
+    pretokenized: str | None = None
 
     def cache_key(self) -> dict:
         key = asdict(self)
         key.pop("nltk_data")  # where the model lives does not change the tokens
+        if key["pretokenized"] is None:
+            key.pop("pretokenized")  # raw-text caches written before the setting stay valid
         return key
 
 
@@ -89,14 +97,29 @@ def load_sentence_model(settings: TokenizerSettings):
         ) from err
 
 
+def check_pretokenized(settings: TokenizerSettings) -> str | None:
+    """The sentence separator of ``settings.pretokenized``, None for raw text."""
+    if settings.pretokenized is None:
+        return None
+    if settings.pretokenized not in PRETOKENIZED:
+        raise DataError(f"dataset.tokenizer.pretokenized is {settings.pretokenized!r}; set it to "
+                         f"one of {', '.join(PRETOKENIZED)} or null for raw text")
+    return PRETOKENIZED[settings.pretokenized]
+
+
 class DocumentTokenizer:
-    """Splits one document into sentences (punkt_tab, per paragraph) of words (NLTK)."""
+    """Splits one document into sentences (punkt_tab, per paragraph) of words (NLTK).
+
+    Pre-tokenised text (``settings.pretokenized``) keeps the file's own sentence boundaries and
+    tokens: sentences split on the separator, words on whitespace; no punkt, no NLTK words.
+    """
 
     def __init__(self, settings: TokenizerSettings) -> None:
         from nltk.tokenize.destructive import NLTKWordTokenizer
 
         self.settings = settings
-        self._sentences = load_sentence_model(settings)
+        self._separator = check_pretokenized(settings)
+        self._sentences = None if self._separator else load_sentence_model(settings)
         self._words = NLTKWordTokenizer()
 
     def __call__(self, text: str) -> tuple[list[list[str]], bool]:
@@ -107,6 +130,14 @@ class DocumentTokenizer:
         if self.settings.lowercase:
             text = text.lower()
         sentences = []
+        if self._separator is not None:
+            for sentence in text.split(self._separator):
+                words = sentence.split()
+                if self.settings.drop_punctuation:
+                    words = [w for w in words if not _PUNCTUATION.match(w)]
+                if words:
+                    sentences.append(words)
+            return sentences, truncated
         # Paragraph breaks end sentences too: a BBC title has no full stop but is its own line.
         for paragraph in _PARAGRAPH.split(text):
             for sentence in self._sentences.tokenize(paragraph):
@@ -172,7 +203,8 @@ def tokenize_texts(
     """Tokenises every text, in order, on `workers` processes; returns one merged chunk."""
     workers = workers or default_workers()
     texts = list(texts)
-    load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
+    if check_pretokenized(settings) is None:
+        load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
     # Bars only on a terminal: a log file gets the summary lines, not a bar per update.
     bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=progress_disable(progress))
     chunks: list[TokenizedChunk] = []
