@@ -1,5 +1,6 @@
 # HAN research codebase. `make help` lists the targets.
-# Every target that needs the environment creates it first: on a fresh clone
+# Every target that needs the environment creates it first (`make setup`: the virtual
+# environment, the pinned packages and NLTK's sentence model): on a fresh clone
 # `make train DATASET=news` and `make test` are all the set-up there is.
 
 SHELL := /bin/bash
@@ -26,7 +27,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed ## Create .venv and install the pinned dependencies
+# NLTK's punkt_tab sentence model, unless NLTK already finds it (NLTK_DATA, ~/nltk_data, ...):
+# into .venv/nltk_data, from $$HAN_DATA_MIRROR/punkt_tab.zip when a mirror is set, else downloaded.
+setup: $(VENV)/.installed ## Create .venv, install the pinned dependencies and NLTK's punkt_tab
+	@$(PY) -m han.nltk_setup
 
 lock: ## Re-pin requirements.lock from the current environment (after changing pyproject.toml)
 	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
@@ -55,6 +59,9 @@ predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|
 explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>)
 	$(PY) -m han.predict run_dir=$(RUN) report=true $(ARGS)
 
+export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
+	$(PY) -m han.export $(RUN) $(ARGS)
+
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests
 	$(VENV)/bin/pytest -q --durations=10
@@ -74,4 +81,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain test test-slow bench bench-data lint clean
+.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench bench-data lint clean

@@ -471,5 +471,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if not runs.empty else 1
 
 
+def script() -> None:
+    """`han-compare`: `main` with the project's error handling (one line, exit status 2)."""
+    from han.cli import run_cli
+
+    sys.exit(run_cli(main))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    script()

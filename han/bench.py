@@ -13,10 +13,10 @@ import logging
 import resource
 import time
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from han.cli import hydra_main
 from han.data.encode import is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import prepare
@@ -94,7 +94,7 @@ def measure(
     }
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="bench")
+@hydra_main(config_name="bench", task="train")
 def main(cfg: DictConfig) -> dict:
     import keras
 

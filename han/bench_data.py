@@ -10,13 +10,13 @@ import json
 import tempfile
 import time
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from han.cli import hydra_main
 from han.data.prepare import prepare
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+@hydra_main(config_name="train", task="data")
 def main(cfg: DictConfig) -> None:
     with tempfile.TemporaryDirectory() as cache:
         paths = OmegaConf.merge(cfg.paths, {"cache_dir": cache})

@@ -15,12 +15,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import hydra
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from han.baselines import MODEL_FILE, LinearBaseline, is_linear
+from han.cli import hydra_main
 from han.data.corpus import Corpus
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, is_flat, view_for_model
 from han.data.prepare import tokenizer_settings
@@ -69,6 +69,9 @@ class SavedRun:
         before TensorFlow starts its threads (`han.train` prepares its data first too)."""
         if self.linear:
             return LinearBaseline.load(self.dir / MODEL_FILE)
+        from han.cli import import_tensorflow
+
+        import_tensorflow()  # first use: its start-up noise filtered
         import keras
 
         import han.models  # noqa: F401 - registers the custom layers and models for loading
@@ -210,7 +213,7 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     return write_report(docs, path, f"Attention — {run.dir.name}", subtitle)
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="predict")
+@hydra_main(config_name="predict", task="predict")
 def main(cfg: DictConfig) -> None:
     output = Path(cfg.output) if cfg.output else None
     if cfg.report:
@@ -218,8 +221,6 @@ def main(cfg: DictConfig) -> None:
         path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), output)
         print(f"report written to {path}")
         return
-    if cfg.input is None:
-        raise ValueError("give input=<file | folder | -> (or report=true for a test-set report)")
     run = SavedRun(Path(cfg.run_dir))
     documents = read_inputs(str(cfg.input), str(cfg.text_column))  # before the model loads
     results = run.explain(documents, int(cfg.batch_size))

@@ -46,8 +46,10 @@ def _cluster_resolver(kind: str):
 
 def configure(cfg: Mapping, seed: int) -> Runtime:
     """Applies the runtime settings and returns the strategy to build and train under."""
+    from han.cli import import_tensorflow
+
+    tf = import_tensorflow()  # first use: its start-up noise filtered
     import keras
-    import tensorflow as tf
 
     strategy_name = str(cfg.get("strategy", "default"))
     resolver = None

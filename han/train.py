@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from pathlib import Path
 
-import hydra
 import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from han.baselines import BAG_OF_WORDS, MODEL_FILE, fit_baseline, is_linear
+from han.cli import hydra_main
 from han.data.encode import EncodedDocs, is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
@@ -244,18 +243,15 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     return metrics
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+# The config is validated first; a failed job's traceback lands in its error.txt (Hydra keeps
+# it out of its log; a sweep's reader finds it there); expected errors print one line (han.cli).
+@hydra_main(config_name="train", task="train", error_file=True)
 def main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     log.info("config:\n%s", OmegaConf.to_yaml(cfg))
-    try:
-        metrics = run(cfg, run_dir)
-    except Exception:
-        # Hydra keeps a failed job's traceback out of its log; a sweep's reader finds it here.
-        atomic_write_text(run_dir / "error.txt", traceback.format_exc())
-        raise
+    metrics = run(cfg, run_dir)
     print(f"run directory: {run_dir}")
     # The value a sweeper optimises: validation only, never test.
     return float(metrics["validation"]["macro_f1"] or 0.0)

@@ -291,4 +291,7 @@ class Trainer:
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit="batch", disable=not enabled, leave=False)
+    from han.cli import progress_disable
+
+    # Only on a terminal; the log gets one line per epoch.
+    return tqdm(total=total, desc=desc, unit="batch", disable=progress_disable(enabled), leave=False)

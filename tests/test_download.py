@@ -132,3 +132,28 @@ def test_mirror_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     (cache / "other.zip").parent.mkdir()
     (cache / "other.zip").write_bytes(b"cached")
     assert fetch(url, "other.zip", cache) == cache / "other.zip"
+
+
+def test_a_download_is_checked_against_its_sha256(server: str, tmp_path: Path) -> None:
+    import hashlib
+
+    good = hashlib.sha256(PAYLOAD).hexdigest()
+    path = fetch(f"{server}/good.bin", "good.bin", tmp_path / "ok", sha256=good.upper())
+    assert path.read_bytes() == PAYLOAD
+    wrong = "0" * 64
+    with pytest.raises(DatasetUnavailableError, match=f"sha256 mismatch: got {good}, expected {wrong}"):
+        fetch(f"{server}/good.bin", "good.bin", tmp_path / "bad", sha256=wrong)
+    assert list((tmp_path / "bad").iterdir()) == []  # nothing under the final name, no .part
+
+
+def test_dataset_configs_carry_upstream_checksums(repo_root: Path) -> None:
+    import yaml
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(str(repo_root / "conf"), version_base="1.3"):
+        for path in sorted((repo_root / "conf" / "dataset").glob("*.yaml")):
+            cfg = compose("train", [f"dataset={path.stem}"]).dataset
+            if cfg.get("kind") != "table":  # downloaded: its checksum, or null for unknown
+                assert "sha256" in cfg, path
+    imdb = yaml.safe_load((repo_root / "conf" / "dataset" / "imdb.yaml").read_text())
+    assert imdb["sha256"] == "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"

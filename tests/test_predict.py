@@ -165,12 +165,16 @@ def test_attention_json_is_aligned_and_normalised(han_run, folder_output, bbc):
     from han.data.tokenize import DocumentTokenizer, TokenizerSettings
 
     tokenizer = DocumentTokenizer(TokenizerSettings(nltk_data=os.environ.get("NLTK_DATA")))
+    # The run's L x T: dataset=csv derives them from the training split (null in its config).
+    view = json.loads((han_run / "data_summary.json").read_text())["view"]
+    max_sentences, max_words = int(view["max_sentences"]), int(view["max_words"])
     for doc_id, doc in folder_output.items():
         sentences, word_att, sent_att = doc["sentences"], doc["word_attention"], doc["sentence_attention"]
-        assert 0 < len(sentences) <= 30 and len(word_att) == len(sentences) == len(sent_att)
+        assert 0 < len(sentences) <= max_sentences
+        assert len(word_att) == len(sentences) == len(sent_att)
         assert sum(sent_att) == pytest.approx(1.0, abs=1e-5) and min(sent_att) > 0
         for words, att in zip(sentences, word_att, strict=True):
-            assert 0 < len(words) <= 50 and len(att) == len(words)
+            assert 0 < len(words) <= max_words and len(att) == len(words)
             assert sum(att) == pytest.approx(1.0, abs=1e-5) and min(att) > 0
         # The words are the document's own tokens, in order (cut only at L sentences).
         text = MADE_UP if doc_id == "made_up" else bbc.loc[doc_id, "text"]
@@ -330,7 +334,8 @@ def test_bad_run_dir_and_missing_input_name_the_path(work, han_run):
     (not_a_run / "vocab.json").write_text("{}")  # a run killed before it finished
     result = predict(not_a_run, "input=-", cwd=work, stdin="text\n", ok=False)
     assert result.returncode != 0
-    assert f"{not_a_run} is not a finished run directory: missing .hydra/config.yaml, model.keras" in result.stderr
+    assert f"{not_a_run} is not a finished run directory: missing .hydra/config.yaml" in result.stderr
+    assert "model.keras" in result.stderr and "vocab.json" not in result.stderr.split("missing")[1]
 
     missing = work / "no_such_folder" / "doc.txt"
     result = predict(han_run, f"input={missing}", cwd=work, ok=False)
@@ -382,6 +387,73 @@ def test_tensorboard_has_attention_text_and_histograms_every_epoch(han_run, flat
     flat = tensorboard_events(flat_run)
     assert sorted(flat["attention/word"]) == [1] and "attention/sentence" not in flat
     assert "predicted:" in flat["attention/validation_documents"][1].item().decode()
+
+
+# ── serving: make export, and the documented client that does not import han ────────────────
+
+def _documented_client(tmp_path: Path) -> Path:
+    """The python block of docs/SERVING.md, as a file."""
+    doc = (REPO / "docs" / "SERVING.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "client.py"
+    # `han` made unimportable: the client must need nothing of this package.
+    path.write_text("import sys\nsys.modules['han'] = None\n" + code)
+    return path
+
+
+def _export_and_documents(run_dir: Path, bbc: pd.DataFrame, tmp_path: Path):
+    from han.export import export_run
+
+    export = export_run(run_dir, tmp_path / "export")  # what `make export RUN=...` runs
+    assert (export / "saved_model" / "saved_model.pb").is_file()
+    table = predictions(run_dir)
+    ids = list(table.index[:6])
+    files = []
+    for i, doc_id in enumerate(ids):
+        files.append(tmp_path / f"doc{i}.txt")
+        files[-1].write_text(bbc.loc[doc_id, "text"], encoding="utf-8")
+    return export, table, ids, files
+
+
+def test_export_and_the_documented_client_give_the_runs_probabilities(han_run, bbc, tmp_path):
+    export, table, ids, files = _export_and_documents(han_run, bbc, tmp_path)
+    settings = json.loads((export / "tokenizer.json").read_text())
+    assert settings["classes"] == CLASSES and settings["view"] == "hierarchical"
+    client = _documented_client(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    served = subprocess.run([sys.executable, str(client), str(export), *map(str, files)],
+                            capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert served.returncode == 0, served.stderr[-3000:]
+    lines = served.stdout.strip().splitlines()
+    assert len(lines) == len(ids)
+    for line, doc_id in zip(lines, ids, strict=True):
+        _, predicted, scores = line.split("\t")
+        probs = dict(item.split("=") for item in scores.split())
+        got = np.array([float(probs[c]) for c in CLASSES])
+        np.testing.assert_allclose(got, run_probabilities(table, doc_id), atol=1e-5)
+        assert predicted == table.loc[doc_id, "predicted"]
+
+
+def test_the_documented_client_reads_flat_exports_too(flat_run, bbc, tmp_path, monkeypatch):
+    # In this process (TensorFlow is loaded already); the test above shows the client needs no han.
+    export, table, ids, files = _export_and_documents(flat_run, bbc, tmp_path)
+    assert json.loads((export / "tokenizer.json").read_text())["view"] == "flat"
+    code = _documented_client(tmp_path).read_text().replace("sys.modules['han'] = None", "")
+    monkeypatch.setattr(sys, "argv", ["client.py", str(export)])
+    namespace = {"__name__": "client"}
+    exec(compile(code, "client.py", "exec"), namespace)
+    got = namespace["classify"]([f.read_text(encoding="utf-8") for f in files])
+    want = np.stack([run_probabilities(table, doc_id) for doc_id in ids])
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_export_of_a_missing_run_fails_in_one_line(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    result = subprocess.run([sys.executable, "-m", "han.export", str(tmp_path / "nope")],
+                            capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"error: {tmp_path / 'nope'} is not a finished run directory: missing ")
 
 
 def test_a_linear_baseline_run_saves_loads_and_predicts_like_a_network(work, linear_run, bbc):

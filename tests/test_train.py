@@ -158,8 +158,11 @@ def test_same_seed_same_metrics_and_resume_after_kill(tmp_path, bbc_csv):
 
 def test_mirrored_strategy_over_two_logical_cpus(tmp_path, bbc_csv):
     run_dir = tmp_path / "mirrored"
+    # The strategy is under test, not the regularised defaults: 3 epochs of the tiny model with
+    # dropout 0.3 and word dropout 0.2 stay near chance on 96 articles.
     result = run_train(run_dir, bbc_csv, "trainer.epochs=3", "runtime.strategy=mirrored",
-                       "runtime.logical_cpus=2", "baseline=false")
+                       "runtime.logical_cpus=2", "baseline=false", "model.dropout=0.0",
+                       "model.word_dropout=0.0")
     log = (run_dir / "train.log").read_text() + result.stderr
     assert "strategy mirrored (2 replicas)" in log
     m = json.loads((run_dir / "metrics.json").read_text())

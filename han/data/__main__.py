@@ -6,16 +6,16 @@ import json
 import logging
 import time
 
-import hydra
 from omegaconf import DictConfig
 
+from han.cli import hydra_main
 from han.data.prepare import prepare
 from han.data.summary import format_summary, summarize
 
 log = logging.getLogger("han.data")
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="train")
+@hydra_main(config_name="train", task="data")
 def main(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     data = prepare(cfg.dataset, cfg.paths, cfg.seed, cfg.workers, cfg.progress)

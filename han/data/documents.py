@@ -10,6 +10,7 @@ other.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -40,8 +41,36 @@ class ReadStats:
     notes: list[str] = field(default_factory=list)
 
 
+# Byte-order marks of the Unicode encodings other than UTF-8 (UTF-32 first: its little-endian
+# mark starts with UTF-16's). Spreadsheets save "Unicode text" as UTF-16 with a mark.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding that a byte-order mark at the start of `head` names (utf-8-sig, utf-16,
+    utf-32), or None when there is none."""
+    if head.startswith(UTF8_BOM):
+        return "utf-8-sig"
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+def looks_like_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: text whose every other byte is NUL."""
+    sample = head[:1024]
+    return len(sample) >= 8 and (sample[1::2].count(0) > 0.4 * len(sample) / 2
+                                 or sample[0::2].count(0) > 0.4 * len(sample) / 2)
+
+
 def decode_text(raw: bytes) -> tuple[str, bool]:
-    """Decode bytes as UTF-8 (BOM stripped), else cp1252, else Latin-1; never fails or drops."""
+    """Decode bytes as UTF-8 (BOM stripped), UTF-16 / UTF-32 when a byte-order mark says so,
+    else cp1252, else Latin-1; never fails or drops. The flag: the fallback was used."""
+    encoding = bom_encoding(raw[:4])
+    if encoding in ("utf-16", "utf-32"):
+        try:
+            return raw.decode(encoding), False
+        except UnicodeDecodeError:
+            pass
     if raw.startswith(UTF8_BOM):
         raw = raw[len(UTF8_BOM):]
     try:

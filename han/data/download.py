@@ -6,6 +6,7 @@ count matches ``Content-Length``, so a file under its final name is always compl
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import logging
 import os
@@ -38,11 +39,15 @@ def resolve_mirror(mirror: Path | str | None = None) -> Path | None:
     return None if mirror is None else Path(mirror).expanduser()
 
 
-def fetch(url: str, filename: str, cache_dir: Path, mirror: Path | str | None = None) -> Path:
+def fetch(url: str, filename: str, cache_dir: Path, mirror: Path | str | None = None,
+          sha256: str | None = None) -> Path:
     """Return a local path to ``filename``: the mirror copy, the cached copy, or a fresh download.
 
-    Mirror files are read in place (never copied). Raises ``DatasetUnavailableError`` when the
-    file has to be downloaded and the download fails; no partial file is left behind.
+    Mirror files are read in place (never copied); their readers check the layout (a mirror
+    may hold repacked copies, so no hash). A download must match ``sha256`` (upstream's
+    checksum) when one is given, before it gets its final name. Raises
+    ``DatasetUnavailableError`` when the file has to be downloaded and the download fails or
+    does not match; no partial file is left behind.
     """
     mirror_dir = resolve_mirror(mirror)
     if mirror_dir is not None and (mirror_dir / filename).is_file():
@@ -51,7 +56,7 @@ def fetch(url: str, filename: str, cache_dir: Path, mirror: Path | str | None = 
     target = cache_dir / filename
     if target.is_file():
         return target
-    _download(url, target)
+    _download(url, target, sha256)
     return target
 
 
@@ -63,7 +68,7 @@ def _unavailable(url: str, target: Path, reason: str) -> DatasetUnavailableError
     )
 
 
-def _download(url: str, target: Path) -> None:
+def _download(url: str, target: Path, sha256: str | None = None) -> None:
     """Download ``url`` to ``target`` atomically, with a progress bar."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -75,7 +80,11 @@ def _download(url: str, target: Path) -> None:
     logger.info("downloading %s to %s", url, target)
     try:
         with open(part, "xb") as out:
-            _copy_response(url, out, target)
+            digest = _copy_response(url, out, target)
+        if sha256 and digest != sha256.lower():
+            raise _unavailable(
+                url, target, f"sha256 mismatch: got {digest}, expected {sha256.lower()} "
+                "(dataset.sha256); the transfer was damaged or the upstream file changed")
         os.replace(part, target)
     except BaseException as err:
         part.unlink(missing_ok=True)
@@ -90,8 +99,10 @@ def _download(url: str, target: Path) -> None:
         raise  # KeyboardInterrupt and programming errors pass through unchanged
 
 
-def _copy_response(url: str, out: BinaryIO, target: Path) -> None:
-    """Stream the response body into ``out``; raise if fewer/more bytes than announced."""
+def _copy_response(url: str, out: BinaryIO, target: Path) -> str:
+    """Stream the response body into ``out``; raise if fewer/more bytes than announced.
+    Returns the body's sha256."""
+    digest = hashlib.sha256()
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
         length_header = response.headers.get("Content-Length")
@@ -99,10 +110,11 @@ def _copy_response(url: str, out: BinaryIO, target: Path) -> None:
         received = 0
         with tqdm(
             total=expected, unit="B", unit_scale=True, unit_divisor=1024, desc=target.name,
-            mininterval=1.0, leave=False,
+            mininterval=1.0, leave=False, disable=None,  # None: only on a terminal
         ) as bar:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
+                digest.update(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
     # http.client returns b"" instead of raising when the server closes early, so count.
@@ -112,4 +124,5 @@ def _copy_response(url: str, out: BinaryIO, target: Path) -> None:
         )
     if received == 0:
         raise _unavailable(url, target, "the server sent an empty file")
+    return digest.hexdigest()
 

@@ -34,10 +34,12 @@ from han.data.documents import (
     DataError,
     ReadStats,
     Row,
+    bom_encoding,
     classes,
     count_fallback,
     decode_text,
     few,
+    looks_like_utf16,
     require_file,
     setting,
     to_frame,
@@ -110,7 +112,8 @@ def dataset_files(cfg: Mapping, data_dir: Path, mirror: Path | str | None) -> li
     if not url:
         raise DataError(f"dataset.url is not set for kind {kind!r}; set it to the archive's URL")
     filename = str(setting(cfg, "filename", str(url).rstrip("/").rsplit("/", 1)[-1]))
-    return [fetch(str(url), filename, Path(data_dir), mirror)]
+    checksum = setting(cfg, "sha256")  # upstream's; null when none is known
+    return [fetch(str(url), filename, Path(data_dir), mirror, str(checksum) if checksum else None)]
 
 
 def fingerprint(paths: Sequence[Path], cfg: Mapping) -> str:
@@ -255,11 +258,14 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
             return pd.read_parquet(path), None
         if fmt == "jsonl":
             return _load_jsonl(path)
-        # Everything as text: labels 1 stay "1", "NA" stays "NA"; surrogateescape keeps
-        # non-UTF-8 bytes so _cells() can decode them per document.
+        # Everything as text: labels 1 stay "1", "NA" stays "NA". UTF-8 (with or without a
+        # byte-order mark) keeps non-UTF-8 bytes (surrogateescape) so _cells() can decode them
+        # per document; UTF-16 / UTF-32 are read when their byte-order mark says so.
+        encoding = _table_encoding(path)
         frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", dtype=object,
-                            keep_default_na=False, encoding="utf-8",
-                            encoding_errors="surrogateescape")
+                            keep_default_na=False, encoding=encoding,
+                            encoding_errors="surrogateescape" if encoding.startswith("utf-8")
+                            else "strict")
         return frame, None
     except pd.errors.EmptyDataError as err:
         raise DataError(f"{path} is empty: expected a header row and data ({fmt})") from err
@@ -270,11 +276,26 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
                         "fix the file, or set dataset.format if it is another format") from err
 
 
+def _table_encoding(path: Path) -> str:
+    """utf-8, or what the file's byte-order mark names; UTF-16 without one is named in an error."""
+    opener = _OPENERS.get(path.suffix.lower(), open)
+    with opener(path, "rb") as handle:
+        head = handle.read(1024)
+    encoding = bom_encoding(head)
+    if encoding is None and looks_like_utf16(head):
+        raise DataError(f"{path} looks like UTF-16 text without a byte-order mark; save it as "
+                        "UTF-8 (or as UTF-16 with its byte-order mark, as spreadsheets do)")
+    return encoding or "utf-8"
+
+
 def _load_jsonl(path: Path) -> tuple[pd.DataFrame, list[bool]]:
     """JSON lines (one object per line); a file holding one JSON array of objects also works."""
     opener = _OPENERS.get(path.suffix.lower(), open)
     with opener(path, "rb") as handle:
         raw = handle.read()
+    encoding = _table_encoding(path)
+    if encoding in ("utf-16", "utf-32"):  # lines are split on bytes below: make it UTF-8
+        raw = raw.decode(encoding).encode("utf-8")
     records: list[Any] = []
     fallback: list[bool] = []
     if raw.lstrip(UTF8_BOM + b" \t\r\n").startswith(b"["):

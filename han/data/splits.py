@@ -140,8 +140,15 @@ def check_labels(labels: np.ndarray, split: np.ndarray) -> None:
 
 
 def class_names(labels: np.ndarray, split: np.ndarray) -> list[str]:
-    """The classes, sorted, from the training split."""
-    return sorted(set(labels[split == "train"]))
+    """The classes, sorted, from the training split; at least two, or a DataError."""
+    classes = sorted(set(labels[split == "train"]))
+    if len(classes) < 2:
+        found = f"only the class {classes[0]!r}" if classes else "no labelled documents"
+        raise DataError(
+            f"the training data has {found}; a classifier needs at least two classes. Check "
+            f"the label column (dataset.label_column) and its values, or dataset.classes."
+        )
+    return classes
 
 
 def subsample_train(labels: np.ndarray, split: np.ndarray, max_docs: int | None,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from han.cli import progress_disable
 from han.data.documents import DataError
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,10 @@ def load_sentence_model(settings: TokenizerSettings):
 
         raise NLTKModelMissing(
             f"NLTK's punkt_tab sentence model for '{settings.language}' was not found in "
-            f"{nltk.data.path}. Install it once with: python -c \"import nltk; "
-            f"nltk.download('punkt_tab')\", or point the environment variable NLTK_DATA or the "
-            f"setting tokenizer.nltk_data at a folder that holds tokenizers/punkt_tab/."
+            f"{', '.join(map(str, nltk.data.path))}. Install it with `make setup` (or "
+            f"`python -m han.nltk_setup`; offline it reads punkt_tab.zip from HAN_DATA_MIRROR), "
+            f"or point NLTK_DATA or the setting paths.nltk_data at a folder that holds "
+            f"tokenizers/punkt_tab/"
         ) from err
 
 
@@ -203,7 +205,8 @@ def tokenize_texts(
     texts = list(texts)
     if check_pretokenized(settings) is None:
         load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
-    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=not progress)
+    # Bars only on a terminal: a log file gets the summary lines, not a bar per update.
+    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=progress_disable(progress))
     chunks: list[TokenizedChunk] = []
     if workers <= 1 or len(texts) <= chunk_size:
         tokenizer = DocumentTokenizer(settings)

@@ -1,0 +1,282 @@
+"""The whole config checked in one place, before any data work.
+
+`validate(cfg, task)` is called by every entry point (see `han.cli`) right after Hydra composed
+the config: a typo such as `trainer.epochs=ten` or `trainer.optimizer=adamw` is reported at once,
+with the allowed values, instead of after minutes of tokenising. All problems are reported
+together in one `ConfigError`.
+
+Only the keys that exist are checked; unknown extra keys are left alone, so that new settings
+(another engineer's `model.ngram_range`, a new dataset kind) need no change here. Dataset kinds
+come from `han.data.sources.KINDS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+__all__ = ["ConfigError", "validate", "FAMILIES", "POOLING", "OPTIMIZERS", "MONITORS"]
+
+FAMILIES = ("hierarchical", "flat", "linear")
+# Pooling per model family (linear models have none).
+POOLING = {"hierarchical": ("attention", "average", "max"), "flat": ("attention", "average", "max")}
+OPTIMIZERS = ("adam", "sgd")
+MONITORS = ("macro_f1", "accuracy", "loss")
+EMBEDDING_INITS = ("random", "word2vec", "pretrained")
+KEEP_WORDS = ("head", "tail", "head_tail")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+CLUSTERS = ("tf_config", "slurm")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+TABLE_FORMATS = ("csv", "tsv", "tab", "jsonl", "json", "ndjson", "parquet", "pq")
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class ConfigError(ValueError):
+    """One or more settings are invalid; the message names each and what it may be."""
+
+
+# ── checks ───────────────────────────────────────────────────────────────────────────────────
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, DictConfig | ListConfig):
+        value = OmegaConf.to_container(value)
+    return repr(value)
+
+
+def integer(minimum: int = 0, nullable: bool = False) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value is None and nullable:
+            return None
+        if not _is_int(value) or value < minimum:
+            what = "a whole number" + (f" >= {minimum}" if minimum != 1 else " > 0")
+            return what + (" or null" if nullable else "")
+        return None
+    return check
+
+
+def integer_or(word: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value == word or (_is_int(value) and value >= 1):
+            return None
+        return f"a whole number > 0 or {word}"
+    return check
+
+
+def number(low: float | None = None, high: float | None = None, *, low_open: bool = False,
+           high_open: bool = False, nullable: bool = False) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        bad = not _is_number(value)
+        if not bad and low is not None:
+            bad = value <= low if low_open else value < low
+        if not bad and high is not None:
+            bad = value >= high if high_open else value > high
+        if value is None and nullable:
+            return None
+        if bad:
+            lo = "" if low is None else f"{'>' if low_open else '>='} {low}"
+            hi = "" if high is None else f"{'<' if high_open else '<='} {high}"
+            rule = " and ".join(x for x in (lo, hi) if x)
+            return f"a number{(' ' + rule) if rule else ''}" + (" or null" if nullable else "")
+        return None
+    return check
+
+
+def one_of(choices: Sequence[str], nullable: bool = False) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if value is None and nullable:
+            return None
+        if str(value) not in choices or not isinstance(value, str):
+            return "one of: " + ", ".join(choices) + (" (or null)" if nullable else "")
+        return None
+    return check
+
+
+def boolean(value: Any) -> str | None:
+    return None if isinstance(value, bool) else "true or false"
+
+
+def text(value: Any) -> str | None:
+    return None if isinstance(value, str) and value else "a non-empty string"
+
+
+def sha256(value: Any) -> str | None:
+    ok = value is None or (isinstance(value, str) and _SHA256.match(value))
+    return None if ok else "null or 64 hexadecimal digits (the archive's sha256)"
+
+
+def int_list(value: Any) -> str | None:
+    if value is None or (isinstance(value, Sequence | ListConfig) and not isinstance(value, str)
+                         and all(_is_int(v) and v >= 0 for v in value)):
+        return None
+    return "null or a list of GPU indices, e.g. [0,1]"
+
+
+def _check(errors: list[str], cfg: Mapping, prefix: str,
+           rules: Mapping[str, Callable[[Any], str | None]]) -> None:
+    """Check each key of `rules` that `cfg` holds; a missing key is the code's default."""
+    for key, rule in rules.items():
+        if key not in cfg or (isinstance(cfg, DictConfig) and OmegaConf.is_missing(cfg, key)):
+            continue  # absent: the code's default; ???: reported once by validate()
+        value = cfg[key]
+        problem = rule(value)
+        if problem:
+            name = f"{prefix}.{key}" if prefix else key
+            errors.append(f"{name} is {_show(value)}; it must be {problem}")
+
+
+# ── groups ───────────────────────────────────────────────────────────────────────────────────
+
+def check_trainer(cfg: Mapping, errors: list[str]) -> None:
+    _check(errors, cfg, "trainer", {
+        "epochs": integer(1),
+        "batch_size": integer(1),
+        "eval_batch_size": integer(1),
+        "optimizer": one_of(OPTIMIZERS),
+        "learning_rate": number(0, low_open=True),
+        "momentum": number(0, 1),
+        "clipnorm": number(0, low_open=True, nullable=True),
+        "monitor": one_of(MONITORS),
+        "patience": integer(0),
+        "bucket": boolean,
+    })
+
+
+def check_model(cfg: Mapping, errors: list[str]) -> None:
+    _check(errors, cfg, "model", {"name": text, "family": one_of(FAMILIES)})
+    family = cfg.get("family")
+    if family in POOLING:
+        _check(errors, cfg, "model", {"pooling": one_of(POOLING[family])})
+    if family == "linear":
+        return  # TF-IDF baselines: their own keys (C_grid, ngram_range, ...), checked there
+    _check(errors, cfg, "model", {
+        "embedding_dim": integer_or("from_file"),  # from_file: a pretrained file's size
+        "gru_units": integer(1),
+        "attention_dim": integer(1),
+        "word_chunks": integer(1),
+        "dropout": number(0, 1, high_open=True),
+        "embedding_dropout": number(0, 1, high_open=True),
+        "sentence_dropout": number(0, 1, high_open=True),
+        "word_dropout": number(0, 1, high_open=True),
+        "embedding_init": one_of(EMBEDDING_INITS),
+        "word2vec_window": integer(1),
+        "word2vec_epochs": integer(1, nullable=True),  # null: sized to the corpus
+    })
+
+
+def check_dataset(cfg: Mapping, errors: list[str]) -> None:
+    from han.data.sources import KINDS
+
+    _check(errors, cfg, "dataset", {
+        "name": text,
+        "kind": one_of(tuple(KINDS)),
+        # null: derived from the training split's length percentiles
+        "max_sentences": integer(1, nullable=True),
+        "max_words": integer(1, nullable=True),
+        "max_tokens": integer(1),
+        "keep_words": one_of(KEEP_WORDS),
+        "wrap_long_sentences": boolean,
+        "sha256": sha256,
+        "format": one_of(TABLE_FORMATS, nullable=True),
+    })
+    vocab = cfg.get("vocab")
+    if isinstance(vocab, Mapping):
+        _check(errors, vocab, "dataset.vocab",
+               {"min_count": integer(1), "max_size": integer(3, nullable=True)})
+    tokenizer = cfg.get("tokenizer")
+    if isinstance(tokenizer, Mapping):
+        _check(errors, tokenizer, "dataset.tokenizer", {
+            "language": text, "lowercase": boolean, "max_chars": integer(1),
+            "drop_punctuation": boolean,
+        })
+    split = cfg.get("split")
+    if isinstance(split, Mapping):
+        _check(errors, split, "dataset.split", {
+            "validation": number(0, 1, high_open=True, nullable=True),
+            "test": number(0, 1, high_open=True, nullable=True),
+        })
+        parts = [split.get(k) for k in ("validation", "test")]
+        if all(_is_number(p) for p in parts if p is not None) and sum(p or 0 for p in parts) >= 1:
+            errors.append(f"dataset.split takes {sum(p or 0 for p in parts)} of the training "
+                          "documents for validation and test; together they must be below 1")
+    if (cfg.get("kind") == "table" and "train_path" in cfg
+            and not OmegaConf.is_missing(cfg, "train_path") and not cfg.get("train_path")):
+        errors.append("dataset.train_path is not set; give your training file: "
+                      "dataset.train_path=/path/to/train.csv")
+
+
+def check_runtime(cfg: Mapping, errors: list[str]) -> None:
+    _check(errors, cfg, "runtime", {
+        "strategy": one_of(STRATEGIES),
+        "cluster": one_of(CLUSTERS),
+        "precision": one_of(PRECISIONS),
+        "devices": int_list,
+        "memory_growth": boolean,
+        "logical_cpus": integer(0),
+        "jit_compile": boolean,
+        "deterministic": boolean,
+    })
+
+
+def check_top(cfg: Mapping, errors: list[str]) -> None:
+    _check(errors, cfg, "", {
+        "seed": integer(0), "workers": integer(1, nullable=True), "progress": boolean,
+    })
+
+
+def check_predict(cfg: Mapping, errors: list[str]) -> None:
+    _check(errors, cfg, "", {
+        "batch_size": integer(1), "num_docs": integer(1), "report": boolean, "seed": integer(0),
+        "text_column": text,
+    })
+    if not cfg.get("report") and cfg.get("input") is None:
+        errors.append("input is not set; give input=<file | folder | -> (- reads stdin, one "
+                      "document per line), or report=true for a report of the run's test split")
+
+
+# ── entry ────────────────────────────────────────────────────────────────────────────────────
+
+def _missing(cfg: DictConfig) -> list[str]:
+    """Mandatory values (`???`) still unset, outside the hydra node (nothing is resolved)."""
+    found: list[str] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        elif node == "???":
+            found.append(prefix[:-1])
+
+    walk(OmegaConf.to_container(cfg, resolve=False), "")
+    return [key for key in found if key != "hydra" and not key.startswith("hydra.")]
+
+
+def validate(cfg: DictConfig, task: str = "train") -> None:
+    """Raise `ConfigError` listing every invalid setting of `cfg` (task: train | data | predict)."""
+    errors: list[str] = []
+    for key in _missing(cfg):
+        errors.append(f"{key} is not set (???); give it on the command line: {key}=<value>")
+    if task == "predict":
+        check_predict(cfg, errors)
+    else:
+        check_top(cfg, errors)
+        groups = {"dataset": check_dataset}
+        if task == "train":
+            groups |= {"trainer": check_trainer, "model": check_model, "runtime": check_runtime}
+        for group, check in groups.items():
+            node = cfg.get(group)
+            if isinstance(node, Mapping):
+                check(node, errors)
+    errors = list(dict.fromkeys(errors))
+    if errors:
+        raise ConfigError("; ".join(errors))
