@@ -36,6 +36,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from experiments.headline import headline
+
 METRICS = ("test_accuracy", "test_macro_f1")
 BASELINE_MODELS = ("tfidf_lr", "ngram_tfidf_lr")  # runs written before metrics.json had "family"
 RUN_COLUMNS = ["job", "dataset", "model", "family", "seed", "num_classes", "test_accuracy", "test_macro_f1",
@@ -448,7 +450,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         table = table.merge(runs.groupby(["dataset", "model"])["family"].first().reset_index(),
                             on=["dataset", "model"], how="left")
         table = _against_baselines(table, runs, args, notes)
-        md += [to_markdown(table, args.reference), "",
+        md += ["Test accuracy (%), mean ± sd (runs); the last columns: a network's accuracy "
+               "minus the best baseline's, paired over the same documents (one-sided paired "
+               "bootstrap p).", "", headline(table), "", "## All models", "",
+               to_markdown(table, args.reference), "",
                f"p McNemar: median over seeds of the two-sided exact test per seed. p bootstrap: "
                f"one-sided, H0: accuracy(model) - accuracy({args.reference}) <= 0; "
                f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed}). "

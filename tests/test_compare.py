@@ -135,7 +135,7 @@ def test_single_run_has_undefined_ci(sweep: Path, capsys: pytest.CaptureFixture)
     assert row["n_runs"] == 1 and row["test_accuracy_mean"] == pytest.approx(35 / 40)
     assert math.isnan(row["test_accuracy_std"]) and math.isnan(row["test_accuracy_ci_low"])
     assert main([str(sweep), "--bootstrap", "100"]) == 0
-    line = next(x for x in capsys.readouterr().out.splitlines() if "| han_avg |" in x)
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("| news | han_avg |"))
     assert "n/a" in line
 
 
@@ -226,12 +226,17 @@ def test_networks_are_tested_against_the_baseline_validation_picks(sweep: Path) 
     # han (2 and 4 wrong) vs tfidf_lr (6 wrong, the same first documents): 4 and 2 discordant.
     assert table.loc["han", "bl_delta_accuracy"] == pytest.approx((4 + 2) / (2 * N_DOCS))
     assert table.loc["han", "bl_p_mcnemar"] == pytest.approx(np.median([2 * 0.5**4, 2 * 0.5**2]))
+    bootstrap_p = f"{table.loc['han', 'bl_p_bootstrap']:.2g}"
     assert table.loc["flat", "bl_delta_accuracy"] == pytest.approx(-(6 + 4) / (2 * N_DOCS))
     assert math.isnan(table.loc["ngram_tfidf_lr", "bl_delta_accuracy"])
     md = (sweep / "comparison.md").read_text()
     assert any(line.startswith("| news | tfidf_lr | 2 |") for line in md.splitlines())
     han_line = next(line for line in md.splitlines() if line.startswith("| news | han |"))
     assert "| tfidf_lr | +0.0750 |" in han_line
+    # The headline: one row per dataset, HAN and flat against the baseline validation picked.
+    headline = next(line for line in md.splitlines() if line.startswith("| news | 85.00 ± 0.00 (2) |"))
+    assert headline == ("| news | 85.00 ± 0.00 (2) | 92.50 ± 0.00 (2) | 72.50 ± 3.54 (2) | "
+                        f"92.50 ± 3.54 (2) | tfidf_lr | -12.50 (1) | +7.50 ({bootstrap_p}) |")
 
 
 def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: Path) -> None:
