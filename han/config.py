@@ -189,6 +189,7 @@ def check_dataset(cfg: Mapping, errors: list[str]) -> None:
         "sha256": sha256,
         "format": one_of(TABLE_FORMATS, nullable=True),
     })
+    check_folds(cfg, errors)
     vocab = cfg.get("vocab")
     if isinstance(vocab, Mapping):
         _check(errors, vocab, "dataset.vocab",
@@ -213,6 +214,21 @@ def check_dataset(cfg: Mapping, errors: list[str]) -> None:
             and not OmegaConf.is_missing(cfg, "train_path") and not cfg.get("train_path")):
         errors.append("dataset.train_path is not set; give your training file: "
                       "dataset.train_path=/path/to/train.csv")
+
+
+def check_folds(cfg: Mapping, errors: list[str]) -> None:
+    """`dataset.folds` (null or K >= 2) and `dataset.fold` (the test fold, 0..K-1)."""
+    folds, fold = cfg.get("folds"), cfg.get("fold")
+    if folds is not None and (not _is_int(folds) or folds < 2):
+        errors.append(f"dataset.folds is {_show(folds)}; it must be null (one train/test split) "
+                      "or a whole number >= 2 (k-fold cross-validation, e.g. dataset.folds=10)")
+    elif folds is None and fold is not None:
+        errors.append(f"dataset.fold is {_show(fold)} but dataset.folds is null; set "
+                      "dataset.folds=K for k-fold cross-validation, or dataset.fold=null")
+    elif folds is not None and (not _is_int(fold) or not 0 <= fold < folds):
+        errors.append(f"dataset.fold is {_show(fold)}; with dataset.folds={folds} it must be one "
+                      f"of 0..{folds - 1} (the test fold); sweep them: "
+                      f"dataset.fold=range({folds})")
 
 
 def check_runtime(cfg: Mapping, errors: list[str]) -> None:

@@ -63,6 +63,9 @@ def _header(cfg: DictConfig, data: PreparedData, family: str) -> dict:
         "model": str(cfg.model.name),
         "family": family,
         "seed": int(cfg.seed),
+        # k-fold cross-validation (null: one split): experiments.compare pools a seed's folds
+        "folds": cfg.dataset.get("folds"),
+        "fold": cfg.dataset.get("fold"),
         "num_classes": len(data.classes),
         "classes": data.classes,
     }

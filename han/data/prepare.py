@@ -107,7 +107,11 @@ def prepare(
         )
         corpus = corpus.select(~empty)
     fractions = dict(dataset_cfg.get("split") or {})
-    split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups)
+    folds, fold = dataset_cfg.get("folds"), dataset_cfg.get("fold")
+    split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups,
+                             folds, fold)
+    if folds is not None:  # recorded in data_summary.json: which fold this run tested on
+        counts |= {"folds": int(folds), "fold": int(fold)}
     if dataset_cfg.get("max_train_docs") is not None:
         counts["train_docs_before_sample"] = int((split_of == "train").sum())
         split_of = subsample_train(corpus.labels, split_of, dataset_cfg.get("max_train_docs"), seed)

@@ -2,6 +2,8 @@
 
 Official splits are kept (IMDB's 25k test set stays the test set); missing ones are carved out of
 train, per class, with the run's seed, so the same seed always gives the same documents.
+With `dataset.folds=K` a corpus without an official test split is cut into K stratified folds
+instead; fold `dataset.fold` is the test split (k-fold cross-validation, `assign_folds`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,13 @@ def assign_splits(
     fractions: Mapping[str, float],
     seed: int,
     groups: np.ndarray | None = None,
+    folds: int | None = None,
+    fold: int | None = None,
 ) -> np.ndarray:
     """The split of every document.
+
+    With `folds` (K >= 2) the pool is cut into K folds (`assign_folds`): fold `fold` is the
+    test split, validation is carved from the other K - 1 folds as below, train is the rest.
 
     `fractions` gives, for validation and test, the share carved out of the pool of documents
     without an official split (documents whose source split is `train` or empty) when the
@@ -36,6 +43,8 @@ def assign_splits(
     that validation shares no film (say) with train, as an official test set would not.
     """
     split = np.where(np.isin(source_split, SPLITS), source_split, "train").astype(object)
+    if folds is not None:
+        return _fold_splits(labels, split, fractions, seed, groups, int(folds), fold)
     carve = [s for s in ("validation", "test") if not np.any(split == s) and fractions.get(s)]
     rng = np.random.default_rng(seed)
     pool = np.flatnonzero(split == "train")
@@ -72,6 +81,73 @@ def assign_splits(
         _carve_groups(split, pool, class_of, pool_groups, targets, carve, rng)
     check_labels(labels, split)
     return split
+
+
+def _fold_splits(labels: np.ndarray, split: np.ndarray, fractions: Mapping[str, float],
+                 seed: int, groups: np.ndarray | None, folds: int, fold: int | None) -> np.ndarray:
+    """Test = fold `fold` of the pool; validation carved from the rest, never from the test fold."""
+    if folds < 2:
+        raise DataError(f"dataset.folds is {folds}; k-fold cross-validation needs at least 2 "
+                        "folds: set dataset.folds=10 (say), or null for one train/test split")
+    if fold is None or not 0 <= int(fold) < folds:
+        raise DataError(f"dataset.fold is {fold}; with dataset.folds={folds} it must be one of "
+                        f"0..{folds - 1} (the test fold), e.g. dataset.fold=0,1,...")
+    official = int(np.sum(split == "test"))
+    if official:
+        raise DataError(f"dataset.folds={folds}, but this source has an official test split "
+                        f"({official} documents); k-fold is for corpora without an official test "
+                        "split: set dataset.folds=null")
+    # The official validation split, if any, joins the pool: each fold's validation must come
+    # from that fold's own training part.
+    pool = np.arange(len(split))
+    fold_of = assign_folds(labels[pool], folds, seed,
+                           None if groups is None else np.asarray(groups, dtype=object)[pool])
+    out = split.copy()
+    out[pool] = "train"
+    out[pool[fold_of == int(fold)]] = "test"
+    # The same carving as without folds, over the K - 1 training folds only (test is taken).
+    return assign_splits(labels, out, {"validation": fractions.get("validation") or 0.0}, seed,
+                         groups)
+
+
+def assign_folds(labels: np.ndarray, folds: int, seed: int,
+                 groups: np.ndarray | None = None) -> np.ndarray:
+    """The fold (0..K-1) of every document: stratified by label, seeded, whole groups.
+
+    Without groups, each class's documents are dealt round-robin in a seeded order, continuing
+    the count across classes, so per class the folds differ by at most one document and fold
+    sizes by at most one. With groups ("" = a group of its own), whole groups are dealt, each to
+    the fold with the fewest documents of the group's majority class (then the smallest fold):
+    as close to stratified as the groups allow. Every fold job of a seed gets the same folds.
+    """
+    labels = np.asarray(labels, dtype=object)
+    # A stream of its own, so folds never shift the validation carve that follows.
+    rng = np.random.default_rng([seed, 12])
+    classes, class_of = np.unique(labels.astype(str), return_inverse=True)
+    fold_of = np.empty(len(labels), dtype=np.int64)
+    if groups is None or not any(groups):
+        position = 0
+        for c in range(len(classes)):
+            members = rng.permutation(np.flatnonzero(class_of == c))
+            fold_of[members] = (position + np.arange(len(members))) % folds
+            position += len(members)
+        return fold_of
+    keys = np.array([g if g else f"\0{i}" for i, g in enumerate(groups)], dtype=object)
+    names, group_of = np.unique(keys, return_inverse=True)
+    counts = np.zeros((len(names), len(classes)), dtype=np.int64)
+    np.add.at(counts, (group_of, class_of), 1)
+    majority = counts.argmax(axis=1)
+    per_fold = np.zeros((folds, len(classes)), dtype=np.int64)
+    chosen = np.empty(len(names), dtype=np.int64)
+    # Large groups first (they are the hard ones to balance), ties in seeded order.
+    order = rng.permutation(len(names))
+    order = order[np.argsort(-counts[order].sum(axis=1), kind="stable")]
+    for g in order:
+        f = int(np.lexsort((per_fold.sum(axis=1), per_fold[:, majority[g]]))[0])
+        chosen[g] = f
+        per_fold[f] += counts[g]
+    fold_of[:] = chosen[group_of]
+    return fold_of
 
 
 def _carve_documents(split: np.ndarray, pool: np.ndarray, class_of: np.ndarray,
