@@ -36,13 +36,14 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from experiments.folds import fold_summary, pool_folds
 from experiments.headline import headline
 
 METRICS = ("test_accuracy", "test_macro_f1")
 BASELINE_MODELS = ("tfidf_lr", "ngram_tfidf_lr")  # runs written before metrics.json had "family"
 RUN_COLUMNS = ["job", "dataset", "model", "family", "seed", "num_classes", "test_accuracy", "test_macro_f1",
                "test_loss", "val_accuracy", "val_macro_f1", "best_epoch", "train_epochs",
-               "train_seconds", "docs_per_second", "predictions", "overrides"]
+               "train_seconds", "docs_per_second", "predictions", "overrides", "folds", "fold"]
 
 
 @dataclass
@@ -88,6 +89,7 @@ def _run_row(job: Path, sweep: Path) -> dict[str, object]:
         "docs_per_second": float(m["train"]["docs_per_second"]),
         "predictions": str(predictions) if predictions.is_file() else None,
         "overrides": " ".join(_read_overrides(job)),
+        "folds": m.get("folds"), "fold": m.get("fold"),  # k-fold jobs (experiments.folds)
     }
 
 
@@ -126,7 +128,8 @@ def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.Da
             b = m["baseline"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        key = (str(m["dataset"]), b["model"], int(m["seed"]))
+        # A seed's fold jobs each fitted the baseline on their own fold: one row per fold.
+        key = (str(m["dataset"]), b["model"], int(m["seed"]), m.get("fold"))
         if key[0] in have or key in seen or not predictions.is_file():
             continue
         seen.add(key)
@@ -141,6 +144,7 @@ def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.Da
             "val_macro_f1": float(b["validation"]["macro_f1"]),
             "best_epoch": 0, "train_epochs": 0, "train_seconds": float(b.get("seconds", 0.0)),
             "docs_per_second": math.nan, "predictions": str(predictions), "overrides": "",
+            "folds": m.get("folds"), "fold": key[3],
         })
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
@@ -324,13 +328,17 @@ def to_markdown(table: pd.DataFrame, reference: str) -> str:
     header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc 95% CI",
               "test macro-F1 (mean ± sd)", "macro-F1 95% CI", "val macro-F1", "train docs/s",
               f"Δacc vs {reference}", "p McNemar (median)", "p bootstrap", "paired seeds"]
-    with_baseline = "baseline" in table
+    with_baseline, with_folds = "baseline" in table, "fold_sd" in table
+    if with_folds:  # k-fold: a run is a seed's folds pooled (experiments.folds)
+        header[3:3] = ["folds", "fold sd (acc)", "docs/seed"]
     if with_baseline:
         header += ["best baseline", "Δacc vs baseline", "p McNemar", "p bootstrap",
                    "paired seeds"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.to_dict("records"):
         cells = [r["dataset"], r["model"], str(r["n_runs"])]
+        if with_folds:
+            cells += [_fmt(r["folds_found"]), _fmt(r["fold_sd"]), _fmt(r["docs_per_seed"])]
         for metric in METRICS:
             cells.append(f"{_fmt(r[f'{metric}_mean'])} ± {_fmt(r[f'{metric}_std'])}")
             low, high = r[f"{metric}_ci_low"], r[f"{metric}_ci_high"]
@@ -438,6 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     runs, failed = collect_runs(sweep)
+    runs, fold_notes = pool_folds(runs, sweep)
     md = [f"# Comparison of `{sweep}`", ""]
     written = []
     if runs.empty:
@@ -445,11 +454,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         table = pd.DataFrame()
     else:
         sig, notes = significance(runs, args.reference, args.candidate, args.bootstrap, args.seed)
+        notes = fold_notes + notes
         table = summarize(runs).merge(sig, on=["dataset", "model"], how="left")
         table["n_paired"] = table["n_paired"].astype("Int64")  # NaN made it float
         table = table.merge(runs.groupby(["dataset", "model"])["family"].first().reset_index(),
                             on=["dataset", "model"], how="left")
         table = _against_baselines(table, runs, args, notes)
+        folds = fold_summary(runs)
+        if not folds.empty:
+            table = table.merge(folds, on=["dataset", "model"], how="left")
         md += ["Test accuracy (%), mean ± sd (runs); the last columns: a network's accuracy "
                "minus the best baseline's, paired over the same documents (one-sided paired "
                "bootstrap p).", "", headline(table), "", "## All models", "",
@@ -459,6 +472,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed}). "
                "Best baseline: the linear TF-IDF model with the highest mean validation "
                "accuracy; the networks are tested against it the same way."]
+        if "fold_sd" in table:
+            md += ["", "k-fold: a run is one seed's fold jobs pooled, its accuracy and macro-F1 "
+                   "computed over every document once (docs/seed); runs are seeds. fold sd: sd "
+                   "of the per-fold test accuracies, mean over seeds. The paired tests pair a "
+                   "seed's pooled predictions over all its documents."]
         if notes:
             md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
         plot(table, sweep / "comparison.png")

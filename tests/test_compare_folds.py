@@ -1,0 +1,112 @@
+"""experiments.compare on k-fold sweeps (issue #12): a seed's fold jobs pooled, every document
+once; the paired tests over the pooled predictions, checked against a hand computation."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.compare import main
+
+CLASSES = ["sports", "world", "tech"]
+K = 3
+IDS = [f"d{i:02d}" for i in range(30)]  # fold f tests documents 10f .. 10f+9
+LABELS = [CLASSES[i % 3] for i in range(30)]
+# (model, seed) -> documents predicted wrong (as the next class)
+WRONG = {
+    ("flat", 0): {0, 1, 2, 3, 11, 12, 13, 20, 21, 22},  # folds: 4, 3, 3 wrong
+    ("flat", 1): {0, 1, 10, 11, 12, 13, 14, 25},  # 2, 5, 1
+    ("han", 0): {0, 15, 29},  # 1, 1, 1
+    ("han", 1): {0, 1, 2, 10, 11},  # 3, 2, 0
+}
+
+
+def _fold_job(sweep: Path, num: int, model: str, seed: int, fold: int) -> None:
+    job = sweep / str(num)
+    (job / ".hydra").mkdir(parents=True)
+    overrides = [f"model={model}", f"seed={seed}", "dataset.folds=3", f"dataset.fold={fold}"]
+    (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    docs = range(10 * fold, 10 * fold + 10)
+    wrong = WRONG[(model, seed)]
+    predicted = [CLASSES[(CLASSES.index(LABELS[i]) + 1) % 3] if i in wrong else LABELS[i]
+                 for i in docs]
+    pd.DataFrame({"id": [IDS[i] for i in docs], "label": [LABELS[i] for i in docs],
+                  "predicted": predicted}).to_csv(job / "predictions.csv", index=False)
+    accuracy = 1 - len(wrong & set(docs)) / 10
+    metrics = {
+        "dataset": "news", "model": model, "family": "network", "seed": seed, "folds": K,
+        "fold": fold, "num_classes": 3, "classes": CLASSES,
+        "test": {"accuracy": accuracy, "macro_f1": 0.5, "loss": 0.4},
+        "validation": {"accuracy": 0.9, "macro_f1": 0.9, "best_epoch": 2},
+        "train": {"epochs": 3, "seconds": 10.0, "docs_per_second": 100.0},
+    }
+    (job / "metrics.json").write_text(json.dumps(metrics))
+
+
+@pytest.fixture
+def fold_sweep(tmp_path: Path) -> Path:
+    num = 0
+    for seed in (0, 1):
+        for model in ("flat", "han"):
+            for fold in range(K):
+                _fold_job(tmp_path, num, model, seed, fold)
+                num += 1
+    return tmp_path
+
+
+def _binomial_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar from the binomial formula: 2 * sum_{i<=min} C(n, i) / 2^n."""
+    n, k = b + c, min(b, c)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def test_pooled_scores_fold_sd_and_paired_tests_match_a_hand_computation(
+    fold_sweep: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main([str(fold_sweep), "--bootstrap", "500"]) == 0
+    table = pd.read_csv(fold_sweep / "comparison.csv").set_index("model")
+    # Pooled accuracy per seed over all 30 documents, then mean and sd over the two seeds.
+    flat, han = [1 - 10 / 30, 1 - 8 / 30], [1 - 3 / 30, 1 - 5 / 30]
+    for model, per_seed in (("flat", flat), ("han", han)):
+        row = table.loc[model]
+        assert row["n_runs"] == 2  # seeds, not fold jobs
+        assert row["test_accuracy_mean"] == pytest.approx(np.mean(per_seed))
+        assert row["test_accuracy_std"] == pytest.approx(np.std(per_seed, ddof=1))
+        assert str(row["folds_found"]) == "3" and str(row["docs_per_seed"]) == "30"
+    # Fold sd: sd of the per-fold accuracies of a seed, mean over seeds.
+    flat_sd = np.mean([np.std([0.6, 0.7, 0.7], ddof=1), np.std([0.8, 0.5, 0.9], ddof=1)])
+    assert table.loc["flat", "fold_sd"] == pytest.approx(flat_sd)
+    # McNemar per seed on the pooled predictions: b = flat right & han wrong, c = the reverse.
+    # seed 0: flat wrong {0,1,2,3,11,12,13,20,21,22}, han wrong {0,15,29}: b = |{15,29}| = 2,
+    # c = |{1,2,3,11,12,13,20,21,22}| = 9.
+    p0 = _binomial_p(b=2, c=9)
+    # seed 1: flat wrong {0,1,10,11,12,13,14,25}, han wrong {0,1,2,10,11}: b = |{2}| = 1,
+    # c = |{12,13,14,25}| = 4.
+    p1 = _binomial_p(b=1, c=4)
+    han_row = table.loc["han"]
+    assert han_row["p_mcnemar"] == pytest.approx(np.median([p0, p1]))
+    assert han_row["n_paired"] == 2
+    assert han_row["delta_accuracy"] == pytest.approx(((9 - 2) + (4 - 1)) / 60)
+    assert 0 < han_row["p_bootstrap"] < 0.05  # han better on 10 of 13 discordant documents
+    pooled = pd.read_csv(fold_sweep / "folds_pooled" / "news-han-seed1.csv", dtype=str)
+    assert sorted(pooled["id"]) == IDS  # every document once
+    out = capsys.readouterr().out
+    assert "| folds | fold sd (acc) | docs/seed |" in out and "k-fold: a run is" in out
+
+
+def test_a_seed_with_a_missing_fold_is_pooled_and_flagged(fold_sweep: Path) -> None:
+    for name in ("metrics.json", "predictions.csv"):  # han, seed 1, fold 2 failed
+        (fold_sweep / "11" / name).unlink()
+    assert main([str(fold_sweep), "--bootstrap", "0"]) == 0
+    table = pd.read_csv(fold_sweep / "comparison.csv").set_index("model")
+    assert table.loc["han", "folds_found"] == "2-3 of 3"
+    assert table.loc["han", "docs_per_seed"] == "20-30"
+    # Seed 1 pooled over its 20 documents: 5 wrong.
+    assert table.loc["han", "test_accuracy_mean"] == pytest.approx((27 / 30 + 15 / 20) / 2)
+    md = (fold_sweep / "comparison.md").read_text()
+    assert "news/han, seed 1: 2 of 3 folds (missing fold(s) [2])" in md
