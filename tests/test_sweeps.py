@@ -153,7 +153,8 @@ def test_every_launcher_search_and_experiment_composes():
             assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
-        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare", "news_han",
+        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare",
+                               "news_compare_quick", "news_han",
                                "paper_amazon", "paper_han", "paper_imdb10", "paper_yahoo",
                                "paper_yelp13", "paper_yelp14", "paper_yelp15", "results_table"]
         for experiment in experiments:
@@ -191,28 +192,35 @@ def test_no_config_group_sets_hydra_mode_and_sweep_presets_say_minus_m():
             assert all(" -m " in c.split("han.train", 1)[1] + " " for c in commands), path
 
 
-def test_news_compare_expands_to_35_jobs_with_one_recipe():
+def _expand(cfg, extra: tuple[str, ...] = ()) -> list[list[str]]:
+    """The sweeper params expanded exactly as Hydra's basic sweeper does."""
+    params = [f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items()] + list(extra)
+    batches = BasicSweeper.split_arguments(
+        OverridesParser.create().parse_overrides(params), cfg.hydra.sweeper.max_batch_size)
+    return [job for batch in batches for job in batch]
+
+
+@pytest.mark.parametrize("name,folds,seeds", [("news_compare", 10, 2),
+                                              ("news_compare_quick", 5, 1)])
+def test_news_compare_expands_to_every_fold_seed_and_model_with_one_recipe(name, folds, seeds):
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        cfg = _compose(["experiment=news_compare"])
+        cfg = _compose([f"experiment={name}"])
         assert cfg.hydra.sweeper._target_.endswith("BasicSweeper")
-        # Expand the sweeper params exactly as Hydra's basic sweeper does.
-        params = [f"{k}={v}" for k, v in cfg.hydra.sweeper.params.items()]
-        batches = BasicSweeper.split_arguments(
-            OverridesParser.create().parse_overrides(params), cfg.hydra.sweeper.max_batch_size)
-        jobs = [job for batch in batches for job in batch]
-        assert len(jobs) == 35
+        jobs = _expand(cfg)
+        assert len(jobs) == len(MODELS) * seeds * folds  # news_compare: 140
         seen = set()
-        for job in jobs:
-            job_cfg = compose("train", ["experiment=news_compare", *job])
-            seen.add((job_cfg.model.name, job_cfg.seed))
-            assert job_cfg.dataset.name == "news"
+        for job in jobs[:: len(MODELS)] + jobs[:folds]:  # a sample: composing 140 takes long
+            job_cfg = compose("train", [f"experiment={name}", *job])
+            assert job_cfg.dataset.name == "news" and job_cfg.dataset.folds == folds
             # One recipe for every model.
             assert (job_cfg.trainer.batch_size, job_cfg.trainer.epochs) == (64, 10)
-        assert seen == {(m, s) for m in MODELS for s in range(5)}
-        # A command-line sweep replaces the preset's: 2 seeds -> 14 jobs.
-        params.append("seed=0,1")
-        batches = BasicSweeper.split_arguments(OverridesParser.create().parse_overrides(params), None)
-        assert sum(len(b) for b in batches) == 14
+        for job in jobs:
+            values = dict(o.split("=", 1) for o in job)
+            seen.add((values["model"], int(values["seed"]), int(values["dataset.fold"])))
+        assert seen == {(m, s, f) for m in MODELS for s in range(seeds) for f in range(folds)}
+        # A command-line sweep replaces the preset's: 1 seed -> 7 models x 10 folds.
+        if name == "news_compare":
+            assert len(_expand(cfg, ("seed=0",))) == 70
 
 
 def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):
