@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from runs import csv_run_args
 
 from experiments.compare import main
 
@@ -110,3 +113,36 @@ def test_a_seed_with_a_missing_fold_is_pooled_and_flagged(fold_sweep: Path) -> N
     assert table.loc["han", "test_accuracy_mean"] == pytest.approx((27 / 30 + 15 / 20) / 2)
     md = (fold_sweep / "comparison.md").read_text()
     assert "news/han, seed 1: 2 of 3 folds (missing fold(s) [2])" in md
+
+
+def test_a_real_k_fold_sweep_tests_every_document_once_per_seed(tmp_path: Path,
+                                                                bbc_csv: Path) -> None:
+    """`han.train -m dataset.folds=3 dataset.fold=0,1,2` (TF-IDF baselines: seconds), then
+    `experiments.compare`: every article tested once, pooled per seed."""
+    sweep_dir = tmp_path / "sweep"
+    # SHRINK's network sizes are not keys of a linear model's config.
+    args = [a for a in csv_run_args(bbc_csv, tmp_path / "cache") if not a.startswith("model.")]
+    result = subprocess.run(
+        [sys.executable, "-m", "han.train", "-m", *args, f"hydra.sweep.dir={sweep_dir}",
+         "model=tfidf_lr,ngram_tfidf_lr", "dataset.folds=3", "dataset.fold=0,1,2"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    all_ids = set(pd.read_csv(bbc_csv, dtype=str)["id"])
+    tested: dict[str, list[str]] = {}
+    for job in sweep_dir.glob("*/metrics.json"):
+        m = json.loads(job.read_text())
+        summary = json.loads((job.parent / "data_summary.json").read_text())
+        assert (m["folds"], summary["folds"], summary["fold"]) == (3, 3, m["fold"])
+        ids = list(pd.read_csv(job.parent / "predictions.csv", dtype=str)["id"])
+        tested.setdefault(m["model"], []).extend(ids)
+    for ids in tested.values():  # each model: every article tested exactly once
+        assert len(ids) == len(all_ids) and set(ids) == all_ids
+    assert main([str(sweep_dir), "--reference", "tfidf_lr", "--bootstrap", "200"]) == 0
+    table = pd.read_csv(sweep_dir / "comparison.csv").set_index("model")
+    assert list(table["n_runs"]) == [1, 1] and set(table["docs_per_seed"].astype(str)) == {"120"}
+    assert table.loc["ngram_tfidf_lr", "n_paired"] == 1  # paired over the pooled 120 articles
+    pooled = pd.read_csv(sweep_dir / "folds_pooled" / "csv-tfidf_lr-seed0.csv", dtype=str)
+    assert set(pooled["id"]) == all_ids and len(pooled) == 120
+    assert table.loc["tfidf_lr", "test_accuracy_mean"] == pytest.approx(
+        (pooled["label"] == pooled["predicted"]).mean())
