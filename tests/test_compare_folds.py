@@ -29,18 +29,22 @@ WRONG = {
 }
 
 
+def _predictions(model: str, seed: int, fold: int) -> pd.DataFrame:
+    docs = range(10 * fold, 10 * fold + 10)
+    wrong = WRONG[(model, seed)]
+    predicted = [CLASSES[(CLASSES.index(LABELS[i]) + 1) % 3] if i in wrong else LABELS[i]
+                 for i in docs]
+    return pd.DataFrame({"id": [IDS[i] for i in docs], "label": [LABELS[i] for i in docs],
+                         "predicted": predicted})
+
+
 def _fold_job(sweep: Path, num: int, model: str, seed: int, fold: int) -> None:
     job = sweep / str(num)
     (job / ".hydra").mkdir(parents=True)
     overrides = [f"model={model}", f"seed={seed}", "dataset.folds=3", f"dataset.fold={fold}"]
     (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
-    docs = range(10 * fold, 10 * fold + 10)
-    wrong = WRONG[(model, seed)]
-    predicted = [CLASSES[(CLASSES.index(LABELS[i]) + 1) % 3] if i in wrong else LABELS[i]
-                 for i in docs]
-    pd.DataFrame({"id": [IDS[i] for i in docs], "label": [LABELS[i] for i in docs],
-                  "predicted": predicted}).to_csv(job / "predictions.csv", index=False)
-    accuracy = 1 - len(wrong & set(docs)) / 10
+    _predictions(model, seed, fold).to_csv(job / "predictions.csv", index=False)
+    accuracy = 1 - len(WRONG[(model, seed)] & set(range(10 * fold, 10 * fold + 10))) / 10
     metrics = {
         "dataset": "news", "model": model, "family": "network", "seed": seed, "folds": K,
         "fold": fold, "num_classes": 3, "classes": CLASSES,
@@ -100,6 +104,25 @@ def test_pooled_scores_fold_sd_and_paired_tests_match_a_hand_computation(
     assert sorted(pooled["id"]) == IDS  # every document once
     out = capsys.readouterr().out
     assert "| folds | fold sd (acc) | docs/seed |" in out and "k-fold: a run is" in out
+
+
+def test_baselines_fitted_beside_fold_jobs_are_pooled_per_seed(fold_sweep: Path) -> None:
+    # Each han fold job also fitted the bag-of-words baseline on its own fold; the baseline
+    # predicts as flat did, so han against it is han against flat.
+    for num in (3, 4, 5, 9, 10, 11):
+        job = fold_sweep / str(num)
+        m = json.loads((job / "metrics.json").read_text())
+        seed, fold = m["seed"], m["fold"]
+        _predictions("flat", seed, fold).to_csv(job / "baseline_predictions.csv", index=False)
+        scores = {"accuracy": 0.5, "macro_f1": 0.5, "loss": 1.0}
+        m["baseline"] = {"model": "tfidf_lr", "validation": scores, "test": scores}
+        (job / "metrics.json").write_text(json.dumps(m))
+    assert main([str(fold_sweep), "--bootstrap", "0"]) == 0
+    table = pd.read_csv(fold_sweep / "comparison.csv").set_index("model")
+    assert table.loc["tfidf_lr", "n_runs"] == 2 and str(table.loc["tfidf_lr", "folds_found"]) == "3"
+    assert table.loc["tfidf_lr", "test_accuracy_mean"] == pytest.approx((20 / 30 + 22 / 30) / 2)
+    assert table.loc["han", "bl_n_paired"] == 2
+    assert table.loc["han", "bl_delta_accuracy"] == pytest.approx(((9 - 2) + (4 - 1)) / 60)
 
 
 def test_a_seed_with_a_missing_fold_is_pooled_and_flagged(fold_sweep: Path) -> None:
