@@ -68,11 +68,10 @@ def _read_overrides(job: Path) -> list[str]:
     return [str(o) for o in loaded] if isinstance(loaded, list) else []
 
 
-def _run_row(job: Path, sweep: Path) -> dict[str, object]:
-    m = json.loads((job / "metrics.json").read_text())
-    predictions = job / "predictions.csv"
+def _row(m: dict, job: str, predictions: Path, overrides: str) -> dict[str, object]:
+    """One table row from a metrics.json-shaped dict."""
     return {
-        "job": job.relative_to(sweep).as_posix() or ".",
+        "job": job,
         "dataset": str(m["dataset"]),
         "model": str(m["model"]),
         "family": str(m.get("family") or ("linear" if m["model"] in BASELINE_MODELS else "network")),
@@ -88,9 +87,15 @@ def _run_row(job: Path, sweep: Path) -> dict[str, object]:
         "train_seconds": float(m["train"]["seconds"]),
         "docs_per_second": float(m["train"]["docs_per_second"]),
         "predictions": str(predictions) if predictions.is_file() else None,
-        "overrides": " ".join(_read_overrides(job)),
+        "overrides": overrides,
         "folds": m.get("folds"), "fold": m.get("fold"),  # k-fold jobs (experiments.folds)
     }
+
+
+def _run_row(job: Path, sweep: Path) -> dict[str, object]:
+    m = json.loads((job / "metrics.json").read_text())
+    return _row(m, job.relative_to(sweep).as_posix() or ".", job / "predictions.csv",
+                " ".join(_read_overrides(job)))
 
 
 def collect_runs(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[FailedJob]]:
@@ -133,19 +138,14 @@ def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.Da
         if key[0] in have or key in seen or not predictions.is_file():
             continue
         seen.add(key)
-        rows.append({
-            "job": f"{job.relative_to(sweep).as_posix() or '.'} (beside)",
-            "dataset": key[0], "model": key[1], "family": "linear", "seed": key[2],
-            "num_classes": int(m["num_classes"]),
-            "test_accuracy": float(b["test"]["accuracy"]),
-            "test_macro_f1": float(b["test"]["macro_f1"]),
-            "test_loss": float(b["test"]["loss"]),
-            "val_accuracy": float(b["validation"]["accuracy"]),
-            "val_macro_f1": float(b["validation"]["macro_f1"]),
-            "best_epoch": 0, "train_epochs": 0, "train_seconds": float(b.get("seconds", 0.0)),
-            "docs_per_second": math.nan, "predictions": str(predictions), "overrides": "",
-            "folds": m.get("folds"), "fold": key[3],
-        })
+        # The baseline as a run of its own: the network's header, the baseline's scores.
+        fitted = m | {
+            "model": b["model"], "family": "linear", "test": b["test"],
+            "validation": b["validation"] | {"best_epoch": 0},
+            "train": {"epochs": 0, "seconds": b.get("seconds", 0.0), "docs_per_second": math.nan},
+        }
+        label = f"{job.relative_to(sweep).as_posix() or '.'} (beside)"
+        rows.append(_row(fitted, label, predictions, ""))
     return pd.DataFrame(rows, columns=RUN_COLUMNS)
 
 

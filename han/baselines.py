@@ -74,10 +74,8 @@ class LinearBaseline:
 
     def predict_proba(self, docs: EncodedDocs) -> np.ndarray:
         """Class probabilities (len(docs), num_classes), columns in the run's class order."""
-        features = self.vectorizer.transform(as_text(docs))
-        probs = np.zeros((len(docs), self.num_classes), dtype=np.float32)
-        probs[:, self.classifier.classes_] = self.classifier.predict_proba(features)
-        return probs
+        return _probabilities(self.classifier, self.vectorizer.transform(as_text(docs)),
+                              self.num_classes)
 
     def save(self, path: Path) -> None:
         import joblib
@@ -93,6 +91,13 @@ class LinearBaseline:
         if not isinstance(loaded, cls):
             raise TypeError(f"{path} does not hold a LinearBaseline")
         return loaded
+
+
+def _probabilities(classifier, features, num_classes: int) -> np.ndarray:
+    """(documents, num_classes) float32, columns in the run's class order."""
+    probs = np.zeros((features.shape[0], num_classes), dtype=np.float32)
+    probs[:, classifier.classes_] = classifier.predict_proba(features)
+    return probs
 
 
 def _vectorizer(cfg: Mapping):
@@ -133,8 +138,7 @@ def fit_baseline(
         classifier = LogisticRegression(C=C, max_iter=int(cfg.get("max_iter", 1000)))
         classifier.fit(x_train, train.labels)
         model = LinearBaseline(vectorizer, classifier, len(classes), C, str(cfg.get("name")))
-        probs = np.zeros((len(validation), len(classes)), dtype=np.float32)
-        probs[:, classifier.classes_] = classifier.predict_proba(x_val)
+        probs = _probabilities(classifier, x_val, len(classes))
         val = classification_metrics(validation.labels, probs, list(classes))
         score = -val["loss"] if monitor == "loss" else val[monitor]
         history.append({"C": C, "val_loss": val["loss"], "val_accuracy": val["accuracy"],
