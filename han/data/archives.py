@@ -59,6 +59,11 @@ def _corrupt(path: Path, err: BaseException) -> DataError:
     )
 
 
+def _not_the_archive(path: Path, expected: str, name: str) -> DataError:
+    return DataError(f"{path} holds no {expected}: it is not the {name} archive or is damaged. "
+                     "Delete it so it is downloaded again.")
+
+
 # What a damaged zip or tar.gz raises somewhere inside zipfile / tarfile / gzip / zlib.
 _ARCHIVE_ERRORS = (zipfile.BadZipFile, tarfile.TarError, zlib.error, EOFError, OSError,
                    NotImplementedError)
@@ -80,8 +85,7 @@ def read_bbc(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
                     members.append((parts[1], parts[2][:-4], info))
             available = sorted({cls for cls, _, _ in members})
             if not available:
-                raise DataError(f"{path} holds no bbc/<class>/<NNN>.txt articles: it is not the "
-                                "BBC archive or is damaged. Delete it so it is downloaded again.")
+                raise _not_the_archive(path, "bbc/<class>/<NNN>.txt articles", "BBC")
             unknown = sorted(set(wanted or ()) - set(available))
             if unknown:
                 raise DataError(f"dataset.classes names {unknown}, not in {path.name}; the "
@@ -130,9 +134,7 @@ def read_imdb(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
     except _ARCHIVE_ERRORS as err:
         raise _corrupt(path, err) from err
     if not reviews:
-        raise DataError(f"{path} holds no aclImdb/{{train,test}}/{{pos,neg}}/*.txt reviews: it "
-                        "is not the IMDB archive or is damaged. Delete it so it is downloaded "
-                        "again.")
+        raise _not_the_archive(path, "aclImdb/{train,test}/{pos,neg}/*.txt reviews", "IMDB")
     rows: list[Row] = []
     no_film = 0
     for split, label, stem, text in reviews:
@@ -215,9 +217,7 @@ def read_reuters(cfg: Mapping, path: Path, stats: ReadStats) -> list[Row]:
     except _ARCHIVE_ERRORS as err:
         raise _corrupt(path, err) from err
     if not records:
-        raise DataError(f"{path} holds no reut2-NNN.sgm files with <REUTERS> records: it is not "
-                        "the Reuters-21578 archive or is damaged. Delete it so it is downloaded "
-                        "again.")
+        raise _not_the_archive(path, "reut2-NNN.sgm files with <REUTERS> records", "Reuters-21578")
     if no_text:
         note = (f"skipped {len(no_text)} ModApte record(s) of {path.name} with neither title nor "
                 f"body, NEWID {', '.join(no_text[:5])}")
