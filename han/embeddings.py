@@ -7,12 +7,15 @@ does the word2vec training: a well-kept, fast C implementation beats writing our
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 
 from han.data.prepare import PreparedData
+from han.io import atomic_open
 
 log = logging.getLogger(__name__)
 # word2vec passes when `model.word2vec_epochs` is null: about this many training tokens in all,
@@ -42,9 +45,15 @@ def train_sentences(data: PreparedData) -> list[list[str]]:
 
 
 def embedding_matrix(
-    model_cfg: Mapping, data: PreparedData, seed: int, workers: int = 1
+    model_cfg: Mapping, data: PreparedData, seed: int, workers: int = 1,
+    cache_dir: Path | str | None = None,
 ) -> np.ndarray | None:
-    """The initial embedding matrix, or None for Keras' random initialisation."""
+    """The initial embedding matrix, or None for Keras' random initialisation.
+
+    With one worker word2vec is a pure function of the training split, the vocabulary, its
+    settings and the seed, so the matrix is cached under `cache_dir` by those: a sweep's models
+    of one size on one fold and seed (HAN, HN-AVE, HN-MAX) train word2vec once, not once each.
+    """
     init = str(model_cfg.get("embedding_init", "random"))
     if init == "random":
         return None
@@ -55,14 +64,42 @@ def embedding_matrix(
     if init != "word2vec":
         raise ValueError(f"model.embedding_init must be random, word2vec or pretrained, got "
                          f"{init!r}")
-    from gensim.models import Word2Vec
+    import gensim
 
     dim = int(model_cfg["embedding_dim"])
+    window = int(model_cfg.get("word2vec_window", 5))
     passes = word2vec_passes(model_cfg, len(data.splits["train"].tokens))
+    path = None
+    if cache_dir is not None and workers == 1:  # several workers are not reproducible
+        path = Path(cache_dir) / f"word2vec-{_key(data, dim, window, passes, seed, gensim.__version__)}.npy"
+        if path.exists():
+            log.info("word2vec (dim %d, %d passes) from the cache %s", dim, passes, path)
+            return np.load(path)
+    matrix = _word2vec(data, dim, window, passes, seed, workers)
+    if path is not None:
+        with atomic_open(path, "wb") as handle:
+            np.save(handle, matrix)
+    return matrix
+
+
+def _key(data: PreparedData, *settings: object) -> str:
+    train = data.splits["train"]
+    digest = hashlib.sha256()
+    for array in (train.tokens, train.sentence_lengths):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("\n".join(data.vocabulary.words).encode())
+    digest.update(repr(settings).encode())
+    return digest.hexdigest()[:20]
+
+
+def _word2vec(data: PreparedData, dim: int, window: int, passes: int, seed: int,
+              workers: int) -> np.ndarray:
+    from gensim.models import Word2Vec
+
     w2v = Word2Vec(
         train_sentences(data),
         vector_size=dim,
-        window=int(model_cfg.get("word2vec_window", 5)),
+        window=window,
         min_count=1,
         sg=1,
         epochs=passes,

@@ -186,7 +186,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     from han.models import build_model
     from han.monitoring import TensorBoardLogger
 
-    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1))
+    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
+                              cfg.paths.cache_dir)
     if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
         _write_data(data, run_dir)
     from han.pretrained import resolve_embedding_dim

@@ -31,6 +31,21 @@ def test_word2vec_matrix_is_seeded_and_covers_the_vocabulary(data):
     assert embedding_matrix({"embedding_init": "random"}, data, seed=1) is None
 
 
+def test_word2vec_cache_returns_the_same_matrix_and_keys_on_every_setting(data, tmp_path):
+    cfg = {"embedding_init": "word2vec", "embedding_dim": 16, "word2vec_epochs": 3}
+    fresh = embedding_matrix(cfg, data, seed=1, workers=1)
+    cached = embedding_matrix(cfg, data, seed=1, workers=1, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("word2vec-*.npy"))) == 1
+    np.testing.assert_array_equal(cached, fresh)
+    np.testing.assert_array_equal(embedding_matrix(cfg, data, seed=1, workers=1, cache_dir=tmp_path),
+                                  fresh)  # read back from the file
+    embedding_matrix(cfg, data, seed=2, workers=1, cache_dir=tmp_path)
+    embedding_matrix(cfg | {"word2vec_window": 2}, data, seed=1, workers=1, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("word2vec-*.npy"))) == 3, "seed and window are in the key"
+    embedding_matrix(cfg, data, seed=1, workers=2, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("word2vec-*.npy"))) == 3, "several workers are not reproducible"
+
+
 def test_word2vec_reads_only_the_training_split(data):
     sentences = train_sentences(data)
     assert sum(map(len, sentences)) == len(data.splits["train"].tokens)
