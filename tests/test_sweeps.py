@@ -153,8 +153,8 @@ def test_every_launcher_search_and_experiment_composes():
             assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
-        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "news_compare",
-                               "news_compare_quick", "news_han",
+        assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "levers_compare",
+                               "news_compare", "news_compare_quick", "news_han",
                                "paper_amazon", "paper_han", "paper_imdb10", "paper_yahoo",
                                "paper_yelp13", "paper_yelp14", "paper_yelp15", "results_table"]
         for experiment in experiments:
@@ -221,6 +221,28 @@ def test_news_compare_expands_to_every_fold_seed_and_model_with_one_recipe(name,
         # A command-line sweep replaces the preset's: 1 seed -> 7 models x 10 folds.
         if name == "news_compare":
             assert len(_expand(cfg, ("seed=0",))) == 70
+
+
+def test_levers_compare_offers_every_network_both_lever_sets_under_one_recipe():
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = _compose(["experiment=levers_compare"])
+        jobs = _expand(cfg)
+        assert len(jobs) == len(MODELS) * 2 * 5
+        levers = {dict(o.split("=", 1) for o in job)["levers"] for job in jobs}
+        assert levers == {"plain", "regularised"}
+        plain_default = _compose([])  # no lever set: each model keeps its own defaults
+        assert (plain_default.model.dropout, plain_default.model.word_dropout) == (0.3, 0.2)
+        for model in ("flat", "han_max"):
+            chosen = {lever: _compose(["experiment=levers_compare", f"model={model}",
+                                       f"levers={lever}"]) for lever in levers}
+            plain, regularised = chosen["plain"].model, chosen["regularised"].model
+            assert (plain.dropout, plain.word_dropout) == (0.0, 0.0)
+            assert (regularised.dropout, regularised.word_dropout) == (0.3, 0.2)
+            # A lever set changes these three keys of the model and nothing else.
+            diff = {k for k in plain if plain[k] != regularised[k]}
+            assert diff == {"dropout", "word_dropout"}, diff
+            assert plain.embedding_init == regularised.embedding_init == "word2vec"
+            assert chosen["plain"].trainer == chosen["regularised"].trainer
 
 
 def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):
