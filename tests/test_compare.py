@@ -11,13 +11,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from experiments.compare import (
-    collect_runs,
-    main,
-    mcnemar_exact,
-    paired_bootstrap,
-    summarize,
-)
+from experiments.compare import main, summarize
+from experiments.runs import collect_runs
+from experiments.stats import mcnemar_exact, paired_bootstrap
 
 CLASSES = ["sports", "world", "tech"]
 N_DOCS = 40

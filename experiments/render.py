@@ -1,0 +1,116 @@
+"""A comparison as people read it: the markdown table of every model and the accuracy plot."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.runs import FailedJob
+
+METRICS = ("test_accuracy", "test_macro_f1")
+
+
+def _fmt(value: object, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _fmt_p(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.3g}"
+
+
+def _paired_cells(r: dict, prefix: str, reference: object) -> list[str]:
+    if r["model"] == reference or (isinstance(reference, float) and math.isnan(reference)):
+        return ["—"] * 4
+    if pd.isna(r[f"{prefix}n_paired"]):
+        return ["n/a"] * 3 + ["0"]
+    return [f"{r[f'{prefix}delta_accuracy']:+.4f}", _fmt_p(r[f"{prefix}p_mcnemar"]),
+            _fmt_p(r[f"{prefix}p_bootstrap"]), str(int(r[f"{prefix}n_paired"]))]
+
+
+def to_markdown(table: pd.DataFrame, reference: str) -> str:
+    """Render the comparison table as a GitHub markdown table."""
+    header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc 95% CI",
+              "test macro-F1 (mean ± sd)", "macro-F1 95% CI", "val macro-F1", "train docs/s",
+              f"Δacc vs {reference}", "p McNemar (median)", "p bootstrap", "paired seeds"]
+    with_baseline, with_folds = "baseline" in table, "fold_sd" in table
+    if with_folds:  # k-fold: a run is a seed's folds pooled (experiments.folds)
+        header[3:3] = ["folds", "fold sd (acc)", "docs/seed"]
+    if with_baseline:
+        header += ["best baseline", "Δacc vs baseline", "p McNemar", "p bootstrap",
+                   "paired seeds"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in table.to_dict("records"):
+        cells = [r["dataset"], r["model"], str(r["n_runs"])]
+        if with_folds:
+            cells += [_fmt(r["folds_found"]), _fmt(r["fold_sd"]), _fmt(r["docs_per_seed"])]
+        for metric in METRICS:
+            cells.append(f"{_fmt(r[f'{metric}_mean'])} ± {_fmt(r[f'{metric}_std'])}")
+            low, high = r[f"{metric}_ci_low"], r[f"{metric}_ci_high"]
+            cells.append("n/a" if math.isnan(low) else f"[{_fmt(low)}, {_fmt(high)}]")
+        cells += [_fmt(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
+        cells += _paired_cells(r, "", reference)
+        if with_baseline:
+            name = r["baseline"]
+            cells += [name if isinstance(name, str) else "none"]
+            cells += _paired_cells(r, "bl_", name) if r["family"] != "linear" else ["—"] * 4
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def failed_section(failed: list[FailedJob], sweep: Path) -> str:
+    lines = [f"## Failed jobs ({len(failed)})", ""]
+    if not failed:
+        return "\n".join(lines + ["None."])
+    for job in failed:
+        overrides = " ".join(job.overrides) or "(no overrides.yaml)"
+        rel = job.path.relative_to(sweep).as_posix() or "."
+        lines.append(f"- `{rel}`: {job.reason}; overrides: `{overrides}`")
+    return "\n".join(lines)
+
+
+def plot(table: pd.DataFrame, path: Path) -> None:
+    """Mean test accuracy per model (one panel per dataset), 95% CI error bars.
+
+    Points, not bars from zero: models near 97% would otherwise look identical. The y axis
+    spans the data (CIs clipped to [0, 1], the range accuracy can take).
+    """
+    # Figure + Agg canvas directly, so importing this module never switches pyplot's backend.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    datasets = sorted(table["dataset"].unique())
+    fig = Figure(figsize=(max(5.0, 1.1 * table["model"].nunique() + 2) * len(datasets), 4))
+    FigureCanvasAgg(fig)
+    for k, dataset in enumerate(datasets):
+        ax = fig.add_subplot(1, len(datasets), k + 1)
+        sub = table[table["dataset"] == dataset].sort_values("model")
+        means = sub["test_accuracy_mean"].to_numpy(dtype=float)
+        low = np.clip(sub["test_accuracy_ci_low"].to_numpy(dtype=float), 0, 1)
+        high = np.clip(sub["test_accuracy_ci_high"].to_numpy(dtype=float), 0, 1)
+        x = np.arange(len(sub))
+        has_ci = ~np.isnan(low)  # no interval from a single run
+        ax.errorbar(x[has_ci], means[has_ci], yerr=[means[has_ci] - low[has_ci],
+                    high[has_ci] - means[has_ci]], fmt="o", color="tab:blue", capsize=4)
+        ax.plot(x[~has_ci], means[~has_ci], "o", color="tab:gray")
+        for xi, mean, n in zip(x, means, sub["n_runs"], strict=True):
+            ax.annotate(f"{mean:.3f}\nn={n}", (xi, mean), textcoords="offset points",
+                        xytext=(8, -4), fontsize=8)
+        span = np.concatenate([means, low[has_ci], high[has_ci]])
+        lo, hi = np.nanmin(span), np.nanmax(span)
+        pad = max(0.005, 0.15 * (hi - lo))
+        ax.set_ylim(max(0.0, lo - pad), min(1.0 + pad / 2, hi + pad))
+        ax.set_xticks(x, list(sub["model"]))
+        ax.set_xlim(-0.5, len(sub) - 0.2)
+        ax.set_title(dataset)
+        ax.grid(axis="y", alpha=0.3)
+        if k == 0:
+            ax.set_ylabel("test accuracy (mean, 95% CI)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)

@@ -1,0 +1,130 @@
+"""experiments.compare on sweeps that train a model several ways per split (issue #12, "one
+recipe, every model"): per (model, seed, fold) the job with the best *validation* score is the
+model's run, ties to the lower validation loss; the test fold never enters the choice."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from runs import csv_run_args
+
+from experiments.compare import main
+from experiments.levers import DEFAULTS, variant
+
+CLASSES = ["a", "b"]
+IDS = [f"d{i}" for i in range(20)]  # fold f tests documents 10f .. 10f+9
+LABELS = [CLASSES[i % 2] for i in range(20)]
+
+
+def _job(sweep: Path, num: int, model: str, lever: str, fold: int, *, wrong: int,
+         val_f1: float, val_loss: float, family: str = "network") -> None:
+    """A fold job that gets `wrong` of its 10 test documents wrong."""
+    job = sweep / str(num)
+    (job / ".hydra").mkdir(parents=True)
+    overrides = [f"model={model}", "seed=0", f"levers={lever}", "dataset.folds=2",
+                 f"dataset.fold={fold}"]
+    (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    (job / ".hydra" / "config.yaml").write_text("trainer:\n  monitor: macro_f1\n")
+    docs = range(10 * fold, 10 * fold + 10)
+    predicted = [CLASSES[1 - CLASSES.index(LABELS[i])] if k < wrong else LABELS[i]
+                 for k, i in enumerate(docs)]
+    pd.DataFrame({"id": [IDS[i] for i in docs], "label": [LABELS[i] for i in docs],
+                  "predicted": predicted}).to_csv(job / "predictions.csv", index=False)
+    metrics = {
+        "dataset": "news", "model": model, "family": family, "seed": 0, "folds": 2,
+        "fold": fold, "num_classes": 2, "classes": CLASSES,
+        "test": {"accuracy": 1 - wrong / 10, "macro_f1": 0.5, "loss": 0.4},
+        "validation": {"accuracy": val_f1, "macro_f1": val_f1, "loss": val_loss, "best_epoch": 2},
+        "train": {"epochs": 3, "seconds": 10.0, "docs_per_second": 100.0},
+    }
+    (job / "metrics.json").write_text(json.dumps(metrics))
+
+
+def test_variant_is_the_overrides_that_do_not_name_the_slot() -> None:
+    assert variant("model=han seed=1 dataset.fold=3 levers=plain") == "levers=plain"
+    assert variant("seed=0 model=flat experiment=news_compare +x=1 model.dropout=0.1") == \
+        "+x=1 model.dropout=0.1"
+    assert variant("model=han seed=0") == DEFAULTS and variant(None) == DEFAULTS
+
+
+def test_validation_not_test_picks_each_folds_lever_set(tmp_path: Path) -> None:
+    # fold 0: "plain" validates better but tests worse; fold 1: "regularised" validates
+    # better; for han fold 1 the two tie on validation F1 and the lower loss decides.
+    jobs = [
+        ("flat", "plain", 0, dict(wrong=3, val_f1=0.95, val_loss=0.3)),
+        ("flat", "regularised", 0, dict(wrong=0, val_f1=0.90, val_loss=0.1)),
+        ("flat", "plain", 1, dict(wrong=0, val_f1=0.80, val_loss=0.2)),
+        ("flat", "regularised", 1, dict(wrong=2, val_f1=0.85, val_loss=0.2)),
+        ("han", "plain", 0, dict(wrong=1, val_f1=0.90, val_loss=0.2)),
+        ("han", "regularised", 0, dict(wrong=0, val_f1=0.90, val_loss=0.3)),
+        ("han", "plain", 1, dict(wrong=0, val_f1=0.90, val_loss=0.5)),
+        ("han", "regularised", 1, dict(wrong=4, val_f1=0.90, val_loss=0.4)),
+    ]
+    for num, (model, lever, fold, scores) in enumerate(jobs):
+        _job(tmp_path, num, model, lever, fold, **scores)
+    assert main([str(tmp_path), "--bootstrap", "0"]) == 0
+    table = pd.read_csv(tmp_path / "comparison.csv").set_index("model")
+    # flat: plain on fold 0 (3 wrong), regularised on fold 1 (2 wrong): 15 of 20 right,
+    # although the other choice would have got all 20 right on test.
+    assert table.loc["flat", "test_accuracy_mean"] == pytest.approx(15 / 20)
+    # han: ties on F1 both times -> lower loss: plain on fold 0 (1 wrong), regularised on 1 (4).
+    assert table.loc["han", "test_accuracy_mean"] == pytest.approx(15 / 20)
+    assert table.loc["han", "n_runs"] == 1 and str(table.loc["han", "docs_per_seed"]) == "20"
+    md = (tmp_path / "comparison.md").read_text()
+    assert "## Levers chosen on validation" in md
+    assert "| news | flat | `levers=plain` | 1 of 2 |" in md
+    assert "| news | han | `levers=regularised` | 1 of 2 |" in md
+
+
+def test_a_sweep_without_variants_is_left_as_it_was(tmp_path: Path) -> None:
+    for num, model in enumerate(("flat", "han")):
+        for fold in (0, 1):
+            _job(tmp_path, 2 * num + fold, model, "plain", fold, wrong=fold, val_f1=0.9,
+                 val_loss=0.1)
+    assert main([str(tmp_path), "--bootstrap", "0", "--publish", str(tmp_path / "docs")]) == 0
+    md = (tmp_path / "comparison.md").read_text()
+    assert "Levers chosen" not in md
+    assert (tmp_path / "docs" / "comparison.md").read_text() == md  # --publish copies
+    assert (tmp_path / "docs" / "comparison.png").stat().st_size > 0
+
+
+def test_a_real_levers_sweep_chooses_per_fold_and_tests_every_document_once(
+    tmp_path: Path, bbc_csv: Path
+) -> None:
+    """`han.train -m levers=plain,regularised dataset.folds=2 'dataset.fold=range(2)'` on real
+    BBC articles (a shrunken HAN, one epoch), then `experiments.compare`."""
+    sweep_dir = tmp_path / "sweep"
+    result = subprocess.run(
+        [sys.executable, "-m", "han.train", "-m", *csv_run_args(bbc_csv, tmp_path / "cache"),
+         f"hydra.sweep.dir={sweep_dir}", "trainer.epochs=1", "baseline=false",
+         "model.embedding_dim=8", "model.word2vec_epochs=1",
+         "levers=plain,regularised", "dataset.folds=2", "dataset.fold=0,1"],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    jobs = sorted(sweep_dir.glob("*/metrics.json"))
+    assert len(jobs) == 4
+    assert main([str(sweep_dir), "--bootstrap", "0"]) == 0
+    table = pd.read_csv(sweep_dir / "comparison.csv").set_index("model")
+    assert table.loc["han", "n_runs"] == 1 and str(table.loc["han", "docs_per_seed"]) == "120"
+    pooled = pd.read_csv(sweep_dir / "folds_pooled" / "csv-han-seed0.csv", dtype=str)
+    assert len(pooled) == 120 and pooled["id"].is_unique
+    md = (sweep_dir / "comparison.md").read_text()
+    counts = [int(line.split("|")[4].split(" of ")[0]) for line in md.splitlines()
+              if line.startswith("| csv | han | `levers=")]
+    assert len(counts) == 2 and sum(counts) == 2  # each of the 2 folds chose one set
+    # The chosen job of each fold is the one with the better validation score.
+    by_fold: dict[int, list[dict]] = {}
+    for path in jobs:
+        m = json.loads(path.read_text())
+        by_fold.setdefault(m["fold"], []).append(m)
+    expected = 0
+    for fold_jobs in by_fold.values():
+        best = max(fold_jobs, key=lambda m: (m["validation"]["macro_f1"], -m["validation"]["loss"]))
+        expected += round(best["test"]["accuracy"] * 60)
+    assert table.loc["han", "test_accuracy_mean"] == pytest.approx(expected / 120)
