@@ -184,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     runs, failed = collect_runs(sweep)
+    # Which commits produced the jobs (han.provenance), counted before any pooling.
+    codes = ", ".join(f"{c} ({n} jobs)" for c, n in runs["code"].value_counts().items())
     runs, choices, lever_notes = choose_levers(runs)
     runs, fold_notes = pool_folds(runs, sweep)
     md = [f"# Comparison of `{sweep}`", ""]
@@ -202,6 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         folds = fold_summary(runs)
         if not folds.empty:
             table = table.merge(folds, on=["dataset", "model"], how="left")
+        md += [f"Code: {codes}.", ""]
         md += ["Test accuracy (%), mean ± sd (runs); the last columns: a network's accuracy "
                "minus the best baseline's, paired over the same documents (one-sided paired "
                "bootstrap p).", "", headline(table), "", "## All models", "",

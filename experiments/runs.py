@@ -17,7 +17,7 @@ DEFAULT_MONITOR = "macro_f1"  # conf/trainer/default.yaml; for jobs without a sa
 RUN_COLUMNS = ["job", "dataset", "model", "family", "seed", "num_classes", "test_accuracy", "test_macro_f1",
                "test_loss", "val_accuracy", "val_macro_f1", "val_loss", "best_epoch", "train_epochs",
                "train_seconds", "docs_per_second", "predictions", "overrides", "folds", "fold",
-               "monitor"]
+               "monitor", "code"]
 
 
 @dataclass
@@ -65,6 +65,7 @@ def _row(m: dict, job: str, predictions: Path, overrides: str) -> dict[str, obje
         "overrides": overrides,
         "folds": m.get("folds"), "fold": m.get("fold"),  # k-fold jobs (experiments.folds)
         "monitor": DEFAULT_MONITOR,
+        "code": str(m.get("code") or "unrecorded"),  # the commit (han.provenance)
     }
 
 

@@ -22,6 +22,7 @@ from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
 from han.io import atomic_open, atomic_write_text
+from han.provenance import code_version
 from han.training import Trainer, make_optimizer, predict
 
 log = logging.getLogger("han.train")
@@ -68,6 +69,7 @@ def _header(cfg: DictConfig, data: PreparedData, family: str) -> dict:
         "fold": cfg.dataset.get("fold"),
         "num_classes": len(data.classes),
         "classes": data.classes,
+        "code": code_version(),  # the commit that produced this result
     }
 
 

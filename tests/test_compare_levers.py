@@ -128,3 +128,17 @@ def test_a_real_levers_sweep_chooses_per_fold_and_tests_every_document_once(
         best = max(fold_jobs, key=lambda m: (m["validation"]["macro_f1"], -m["validation"]["loss"]))
         expected += round(best["test"]["accuracy"] * 60)
     assert table.loc["han", "test_accuracy_mean"] == pytest.approx(expected / 120)
+
+
+def test_every_run_records_the_commit_that_produced_it_and_compare_lists_it(tmp_path: Path) -> None:
+    from han.provenance import code_version
+
+    version = code_version()
+    assert version.startswith("han ") or len(version.split("+")[0]) == 12
+    _job(tmp_path, 0, "flat", "plain", 0, wrong=1, val_f1=0.9, val_loss=0.1)
+    _job(tmp_path, 1, "flat", "plain", 1, wrong=1, val_f1=0.9, val_loss=0.1)
+    m = json.loads((tmp_path / "1" / "metrics.json").read_text())
+    (tmp_path / "1" / "metrics.json").write_text(json.dumps(m | {"code": "abc123def456"}))
+    assert main([str(tmp_path), "--bootstrap", "0"]) == 0
+    md = (tmp_path / "comparison.md").read_text()
+    assert "Code: " in md and "abc123def456 (1 jobs)" in md and "unrecorded (1 jobs)" in md

@@ -95,6 +95,9 @@ def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
     m = json.loads((run_dir / "metrics.json").read_text())
     assert {"dataset", "model", "seed", "num_classes", "classes", "test", "validation", "train"} <= set(m)
     assert m["classes"] == ["entertainment", "politics", "sport"] and m["num_classes"] == 3
+    from han.provenance import code_version
+
+    assert m["code"] == code_version()  # the commit that produced the result
     assert set(m["test"]) >= {"accuracy", "macro_f1", "loss", "per_class", "confusion_matrix"}
     assert set(m["validation"]) >= {"accuracy", "macro_f1", "best_epoch"}
     assert set(m["train"]) >= {"epochs", "seconds", "docs_per_second"}
