@@ -12,6 +12,7 @@ DATASET ?=
 MODEL ?=
 ARGS ?=
 SWEEP ?=
+PUBLISH ?=
 RUN ?=
 INPUT ?= -
 
@@ -44,13 +45,13 @@ train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_ma
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
 	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
-compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP=<dir> only aggregates
+compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP=<dir> only aggregates; PUBLISH=<docs dir> copies the tables and plot there
 	@sweep="$(SWEEP)"; exp="$(or $(EXPERIMENT),news_compare)"; status=0; \
 	if [ -z "$$sweep" ]; then \
 		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}$(if $(DATASET),_$(DATASET))_$$(date +%Y-%m-%d_%H-%M-%S)"; \
 		$(PY) -m han.train -m experiment=$$exp $(if $(DATASET),dataset=$(DATASET)) hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
-	$(PY) -m experiments.compare "$$sweep" || status=$$?; \
+	$(PY) -m experiments.compare "$$sweep" $(if $(PUBLISH),--publish $(PUBLISH)) || status=$$?; \
 	exit $$status
 
 predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|folder|->)
