@@ -226,7 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                    choices_markdown(choices)]
         if notes:
             md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-        plot(table, sweep / "comparison.png")
+        plot(table, sweep / "comparison.png", runs)
         written.append(sweep / "comparison.png")
     table.to_csv(sweep / "comparison.csv", index=False)
     md += ["", failed_section(failed, sweep), ""]

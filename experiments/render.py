@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.headline import ORDER
 from experiments.runs import FailedJob
 
 METRICS = ("test_accuracy", "test_macro_f1")
@@ -75,8 +76,10 @@ def failed_section(failed: list[FailedJob], sweep: Path) -> str:
     return "\n".join(lines)
 
 
-def plot(table: pd.DataFrame, path: Path) -> None:
-    """Mean test accuracy per model (one panel per dataset), 95% CI error bars.
+def plot(table: pd.DataFrame, path: Path, runs: pd.DataFrame | None = None) -> None:
+    """Test accuracy per model (one panel per dataset): every run as a dot, the mean as a
+    marker, and 95% CI error bars where there are at least 3 runs (a Student-t interval from
+    2 runs is ±9 sd wide and says nothing). Baselines in grey, networks in blue.
 
     Points, not bars from zero: models near 97% would otherwise look identical. The y axis
     spans the data (CIs clipped to [0, 1], the range accuracy can take).
@@ -90,27 +93,41 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     FigureCanvasAgg(fig)
     for k, dataset in enumerate(datasets):
         ax = fig.add_subplot(1, len(datasets), k + 1)
-        sub = table[table["dataset"] == dataset].sort_values("model")
+        sub = table[table["dataset"] == dataset]
+        rank = {m: (ORDER.index(m) if m in ORDER else len(ORDER), m) for m in sub["model"]}
+        sub = sub.iloc[sorted(range(len(sub)), key=lambda i: rank[sub["model"].iloc[i]])]
         means = sub["test_accuracy_mean"].to_numpy(dtype=float)
         low = np.clip(sub["test_accuracy_ci_low"].to_numpy(dtype=float), 0, 1)
         high = np.clip(sub["test_accuracy_ci_high"].to_numpy(dtype=float), 0, 1)
         x = np.arange(len(sub))
-        has_ci = ~np.isnan(low)  # no interval from a single run
-        ax.errorbar(x[has_ci], means[has_ci], yerr=[means[has_ci] - low[has_ci],
-                    high[has_ci] - means[has_ci]], fmt="o", color="tab:blue", capsize=4)
-        ax.plot(x[~has_ci], means[~has_ci], "o", color="tab:gray")
+        has_ci = ~np.isnan(low) & (sub["n_runs"].to_numpy() >= 3)
+        linear = (sub["family"] == "linear").to_numpy() if "family" in sub else np.zeros(len(sub), bool)
+        colors = np.where(linear, "tab:gray", "tab:blue")
+        span = [means]
+        if runs is not None:
+            for xi, model in zip(x, sub["model"], strict=True):
+                values = runs.loc[(runs["dataset"] == dataset) & (runs["model"] == model),
+                                  "test_accuracy"].to_numpy(dtype=float)
+                ax.plot(np.full(len(values), xi - 0.12), values, ".", color="black", alpha=0.5,
+                        markersize=4)
+                span.append(values)
+        for xi, mean, lo, hi, ci, color in zip(x, means, low, high, has_ci, colors, strict=True):
+            yerr = [[mean - lo], [hi - mean]] if ci else None
+            ax.errorbar([xi], [mean], yerr=yerr, fmt="o", color=color, capsize=4)
+            if ci:
+                span.append(np.array([lo, hi]))
         for xi, mean, n in zip(x, means, sub["n_runs"], strict=True):
             ax.annotate(f"{mean:.3f}\nn={n}", (xi, mean), textcoords="offset points",
                         xytext=(8, -4), fontsize=8)
-        span = np.concatenate([means, low[has_ci], high[has_ci]])
-        lo, hi = np.nanmin(span), np.nanmax(span)
+        values = np.concatenate(span)
+        lo, hi = np.nanmin(values), np.nanmax(values)
         pad = max(0.005, 0.15 * (hi - lo))
         ax.set_ylim(max(0.0, lo - pad), min(1.0 + pad / 2, hi + pad))
-        ax.set_xticks(x, list(sub["model"]))
+        ax.set_xticks(x, list(sub["model"]), rotation=20)
         ax.set_xlim(-0.5, len(sub) - 0.2)
         ax.set_title(dataset)
         ax.grid(axis="y", alpha=0.3)
         if k == 0:
-            ax.set_ylabel("test accuracy (mean, 95% CI)")
+            ax.set_ylabel("test accuracy (runs; mean, 95% CI from 3+ runs)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
