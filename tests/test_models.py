@@ -13,8 +13,8 @@ import tensorflow as tf
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from benchmarks.padded_reference import build_padded_han
 from han.models import FlatAttentionNetwork, HierarchicalAttentionNetwork, build_model
-from han.padded_reference import build_padded_han
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 VARIANTS = ["han", "han_avg", "han_max", "flat", "flat_avg"]

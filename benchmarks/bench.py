@@ -22,7 +22,7 @@ from han.data.pipeline import BatchSource
 from han.data.prepare import prepare
 from han.evaluation import classification_metrics
 
-log = logging.getLogger("han.bench")
+log = logging.getLogger("benchmarks.bench")
 
 
 def peak_rss_mb() -> float:
@@ -98,8 +98,8 @@ def measure(
 def main(cfg: DictConfig) -> dict:
     import keras
 
+    from benchmarks.padded_reference import build_padded_han
     from han.models import build_model
-    from han.padded_reference import build_padded_han
 
     bench = cfg.bench
     dataset = OmegaConf.merge(
