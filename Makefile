@@ -72,6 +72,9 @@ test-slow: setup ## Run the slow real-data tests (BBC and IMDB runs)
 bench: setup ## Packed HAN vs padded reference on IMDB (ARGS="model=han bench.num_docs=2048")
 	$(PY) -m benchmarks.bench $(ARGS)
 
+profile: setup ## Profile of one training and one evaluation step of make bench, by model part (docs/PERFORMANCE.md)
+	$(PY) -m benchmarks.profile $(ARGS)
+
 bench-data: setup ## Cold and warm time to prepare a dataset (DATASET=imdb)
 	$(PY) -m benchmarks.bench_data dataset=$(or $(DATASET),imdb) $(ARGS)
 
@@ -81,4 +84,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench bench-data lint clean
+.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench profile bench-data lint clean
