@@ -57,11 +57,14 @@ def projected_call(
             tf.cast(tf.convert_to_tensor(w), inputs.dtype)
             for w in (cell.kernel, cell.recurrent_kernel, cell.bias)
         )
+        units = self.units
         projected = tf.tensordot(time_major, kernel, 1) + bias[0]  # (steps, N, 3H)
+        projected += tf.pad(bias[1, : 2 * units], [[0, units]])
         if backwards:
             projected = tf.reverse_sequence(projected, lengths, seq_axis=0, batch_axis=1)
-        states = gru_recurrence(projected[:, None], recurrent[None], bias[None, 1:], steps)
-        states = states[:, 0]  # (steps, N, H)
+        gates, candidates = tf.split(projected[:, None], [2 * units, units], axis=-1)
+        states = gru_recurrence(gates, candidates, recurrent[None], bias[None, 1:, 2 * units :],
+                                steps)[:, 0]  # (steps, N, H)
         if backwards:
             states = tf.reverse_sequence(states, lengths, seq_axis=0, batch_axis=1)
         outputs.append(states)

@@ -35,26 +35,29 @@ import keras
 import tensorflow as tf
 
 
-def gru_recurrence(projected: Any, recurrent_kernel: Any, recurrent_bias: Any, steps: Any) -> Any:
-    """Runs G independent GRUs h_t = GRU(h_{t-1}) for `steps` steps from h_0 = 0, time-major.
+def gru_recurrence(gate_inputs: Any, candidate_inputs: Any, recurrent_kernel: Any,
+                   candidate_bias: Any, steps: Any) -> Any:
+    """Runs G independent GRUs for `steps` steps from h_0 = 0, time-major throughout.
 
-    projected (T, G, N, 3H): x_t W + b, columns [z | r | h]; recurrent_kernel (G, H, 3H) and
-    recurrent_bias (G, 1, 3H) in the same column order. Returns the states (steps, G, N, H).
-    G = 2 runs a forward and a backward GRU in one loop: each step is one batched matrix
-    product for both, so the loop's fixed cost per step is paid once.
+    gate_inputs (T, G, N, 2H) = x_t [W_z W_r] + [b_z + c_z, b_r + c_r] (both biases of the two
+    gates are constants outside the loop), candidate_inputs (T, G, N, H) = x_t W_h + b_h,
+    recurrent_kernel (G, H, 3H) = [U_z U_r U_h], candidate_bias (G, 1, H) = c_h.
+    Returns the states (steps, G, N, H). G = 2 runs a forward and a backward GRU in one loop:
+    each step is one batched matrix product for both, so the loop's fixed cost is paid once.
     """
     units = int(recurrent_kernel.shape[-2])  # static: the splits below need no shape ops
-    inputs = tf.TensorArray(projected.dtype, size=tf.shape(projected)[0]).unstack(projected)
-    outputs = tf.TensorArray(projected.dtype, size=steps)
-    state = tf.zeros(tf.concat([tf.shape(projected)[1:3], [units]], 0), projected.dtype)
+    dtype = gate_inputs.dtype
+    gates_in = tf.TensorArray(dtype, size=tf.shape(gate_inputs)[0]).unstack(gate_inputs)
+    candidates_in = tf.TensorArray(dtype, size=tf.shape(gate_inputs)[0]).unstack(candidate_inputs)
+    outputs = tf.TensorArray(dtype, size=steps)
+    state = tf.zeros(tf.concat([tf.shape(gate_inputs)[1:3], [units]], 0), dtype)  # (G, N, H)
 
     def step(t: Any, state: Any, outputs: Any) -> tuple[Any, Any, Any]:
-        x_gates, x_candidate = tf.split(inputs.read(t), [2 * units, units], axis=-1)
-        inner = tf.matmul(state, recurrent_kernel) + recurrent_bias  # (G, N, 3H)
+        inner = tf.matmul(state, recurrent_kernel)  # h_{t-1} U, (G, N, 3H)
         h_gates, h_candidate = tf.split(inner, [2 * units, units], axis=-1)
-        update, reset = tf.split(tf.sigmoid(x_gates + h_gates), 2, axis=-1)  # (G, N, H) each
-        candidate = tf.tanh(x_candidate + reset * h_candidate)
-        state = update * state + (1 - update) * candidate
+        update, reset = tf.split(tf.sigmoid(gates_in.read(t) + h_gates), 2, axis=-1)
+        candidate = tf.tanh(candidates_in.read(t) + reset * (h_candidate + candidate_bias))
+        state = candidate + update * (state - candidate)  # = z h_{t-1} + (1 - z) h̃_t
         return t + 1, state, outputs.write(t, state)
 
     _, _, outputs = tf.while_loop(
@@ -124,17 +127,23 @@ class BidirectionalGRU(keras.layers.Layer):
             for name in ("kernel", "recurrent_kernel", "bias")
         )
 
-        # x W + b once per row and direction: a (2R, 3H) table, forward rows first.
-        table = tf.concat([tf.matmul(rows, k) + b[0] for k, b in zip(kernel, bias, strict=True)], 0)
+        # x W + b once per row and direction: a (2R, 3H) table, forward rows first. The
+        # recurrent biases of the two gates are added here too, once, instead of every step.
+        units = self.units
+        table = tf.concat([
+            tf.matmul(rows, k) + b[0] + tf.pad(b[1, : 2 * units], [[0, units]])
+            for k, b in zip(kernel, bias, strict=True)
+        ], 0)
         # Step t of the forward GRU reads position t, of the backward one position len-1-t.
         backward_time = reversed_time(lengths, steps)  # (steps, N)
         forward_rows = tf.transpose(index[:, :steps])  # (steps, N)
         backward_rows = tf.transpose(tf.gather(index, tf.transpose(backward_time), batch_dims=1))
         reads = tf.stack([forward_rows, backward_rows + tf.shape(rows)[0]], axis=1)  # (steps, 2, N)
-        projected = tf.gather(table, reads)  # (steps, 2, N, 3H)
+        gate_inputs, candidate_inputs = tf.split(tf.gather(table, reads), [2 * units, units], -1)
 
-        recurrent_bias = tf.stack([bias[0][1:], bias[1][1:]])  # (2, 1, 3H)
-        states = gru_recurrence(projected, tf.stack(recurrent), recurrent_bias, steps)
+        candidate_bias = tf.stack([bias[0][1:, 2 * units :], bias[1][1:, 2 * units :]])
+        states = gru_recurrence(gate_inputs, candidate_inputs, tf.stack(recurrent),
+                                candidate_bias, steps)  # (steps, 2, N, H)
 
         # Back to (N, steps, 2H) in one permutation: forward states in place, backward ones
         # un-reversed. Flat row of (step t, direction d, column n): (2t + d)·N + n.
