@@ -1,15 +1,16 @@
 """A bidirectional GRU for right-padded sequences: one loop for both directions, no RNN mask.
 
 Padding only ever follows a sequence's real steps, so a forward GRU's outputs at the real steps
-never see it; and reversing each sequence within its own length (`tf.reverse_sequence`) turns
-the backward direction into a forward pass over real steps too. The GRUs therefore run
+never see it; and reading each sequence reversed within its own length turns the backward
+direction into a forward pass over real steps too. The GRUs therefore run
 unmasked (a masked RNN loop costs ~60% more on CPU, and cuDNN fails on fully masked rows,
 tensorflow/tensorflow#43103). The result equals a masked `Bidirectional(GRU)` at every real
 step; padded steps are set to zero.
 
-With 50 units per direction each recurrent step is a tiny matrix product, so the loop's per-step
-overhead, not arithmetic, sets the pace (docs/PERFORMANCE.md). Hence, with the equations of
-Keras' GRU (`reset_after=True`, the cuDNN variant; Cho et al. 2014, the paper's eqs. 1-4):
+The word-level BiGRU was three quarters of a training step (docs/PERFORMANCE.md), most of it
+the input side `x_t W` inside every step and the reversal of the inputs. Hence, with the
+equations of Keras' GRU (`reset_after=True`, the cuDNN variant; Cho et al. 2014, the paper's
+eqs. 1-4, whose update gate z_t is 1 - z_t here):
 
     z_t = σ(x_t W_z + b_z + h_{t-1} U_z + c_z)
     r_t = σ(x_t W_r + b_r + h_{t-1} U_r + c_r)
@@ -17,10 +18,12 @@ Keras' GRU (`reset_after=True`, the cuDNN variant; Cho et al. 2014, the paper's 
     h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h̃_t
 
 - the input projections `x_t W + b` of every step and both directions are one matrix product
-  before the loop; only `h_{t-1} U` stays inside it;
+  before the loop, over a table of distinct rows (`run`: the word encoder passes each distinct
+  word of a batch once); only `h_{t-1} U` stays inside the loop;
 - one loop advances the forward and the backward GRU together: their states are one (2, N, H)
   tensor and each step is one batched (2, N, H)·(2, H, 3H) product, so the loop runs
-  max(length) steps once instead of twice.
+  max(length) steps once instead of twice;
+- the backward direction's reversal is a permutation of integer read indices, not of floats.
 
 The weights stay those of two stock `keras.layers.GRU` sublayers (`forward_gru`,
 `backward_gru`: kernel, recurrent_kernel, bias, in that order), so `.keras` files saved with the
