@@ -64,22 +64,25 @@ export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for s
 	$(PY) -m han.export $(RUN) $(ARGS)
 
 test: setup ## Run the default test suite (no slow tests), and ruff
-	$(VENV)/bin/ruff check han experiments tests
+	$(VENV)/bin/ruff check han experiments tests benchmarks
 	$(VENV)/bin/pytest -q --durations=10
 
 test-slow: setup ## Run the slow real-data tests (BBC and IMDB runs)
 	$(VENV)/bin/pytest -q -m slow
 
 bench: setup ## Packed HAN vs padded reference on IMDB (ARGS="model=han bench.num_docs=2048")
-	$(PY) -m han.bench $(ARGS)
+	$(PY) -m benchmarks.bench $(ARGS)
+
+profile: setup ## Profile of one training and one evaluation step of make bench, by model part (docs/PERFORMANCE.md)
+	$(PY) -m benchmarks.profile $(ARGS)
 
 bench-data: setup ## Cold and warm time to prepare a dataset (DATASET=imdb)
-	$(PY) -m han.bench_data dataset=$(or $(DATASET),imdb) $(ARGS)
+	$(PY) -m benchmarks.bench_data dataset=$(or $(DATASET),imdb) $(ARGS)
 
 lint: setup ## ruff
-	$(VENV)/bin/ruff check han experiments tests
+	$(VENV)/bin/ruff check han experiments tests benchmarks
 
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench bench-data lint clean
+.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench profile bench-data lint clean

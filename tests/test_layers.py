@@ -180,6 +180,78 @@ def test_mask_free_bigru_equals_a_masked_keras_bidirectional_gru() -> None:
     np.testing.assert_allclose(ours(inputs, mask=mask).numpy(), expected, atol=1e-6)
 
 
+def _stock_pair(units: int, width: int, seed: int = 0):
+    """Our BiGRU and a stock masked Bidirectional(GRU) with the same non-trivial weights."""
+    rng = np.random.default_rng(seed)
+    ours = BidirectionalGRU(units)
+    stock = keras.layers.Bidirectional(keras.layers.GRU(units, return_sequences=True, name="gru"))
+    ours.build((None, None, width))
+    stock.build((None, None, width))
+    # Non-zero biases too (Keras starts them at zero), so every bias term is checked.
+    ours.set_weights([w + 0.3 * rng.normal(size=w.shape) for w in ours.get_weights()])
+    stock.set_weights(ours.get_weights())
+    return ours, stock
+
+
+def test_mask_free_bigru_has_the_gradients_of_a_masked_keras_bidirectional_gru() -> None:
+    inputs = tf.constant(_inputs(6, (6, 7, 5)))
+    lengths = np.array([7, 1, 4, 0, 3, 6])
+    mask = np.arange(7)[None, :] < lengths[:, None]
+    ours, stock = _stock_pair(4, 5)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(inputs)
+        got = ours(inputs, mask=mask)
+        expected = stock(inputs, mask=mask) * mask[..., None]
+        # A non-linear loss, so every output position weighs differently.
+        got_loss, expected_loss = (tf.reduce_sum(tf.sin(3.0 * t)) for t in (got, expected))
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-6)
+    assert np.all(got.numpy()[~mask] == 0.0)
+    ours_grads = tape.gradient(got_loss, [inputs, *ours.trainable_variables])
+    stock_grads = tape.gradient(expected_loss, [inputs, *stock.trainable_variables])
+    for a, b in zip(ours_grads, stock_grads, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+
+
+def test_bigru_weights_keep_the_layout_of_a_stock_bidirectional_gru() -> None:
+    """Names, shapes and order of the weights are those of `Bidirectional(GRU)` (and of the
+    pre-#16 layer): `.keras` files saved before the fused loop still load."""
+    ours, stock = _stock_pair(4, 5)
+
+    def layout(layer: keras.layers.Layer) -> list[tuple[str, tuple[int, ...]]]:
+        return [(w.path.split("/", 1)[1], tuple(w.shape)) for w in layer.weights]
+
+    assert layout(ours) == layout(stock) == [
+        (f"{direction}_gru/gru_cell/{name}", shape)
+        for direction in ("forward", "backward")
+        for name, shape in (("kernel", (5, 12)), ("recurrent_kernel", (4, 12)), ("bias", (2, 12)))
+    ]
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_word_encoder_equals_embedding_then_a_masked_keras_bidirectional_gru(training) -> None:
+    """The distinct-word projection (x W once per distinct word) changes no number, forward
+    or backward, including the embedding's gradient."""
+    ids = np.array([[3, 4, 3, 9, 0], [4, 4, 0, 0, 0], [0, 0, 0, 0, 0], [9, 8, 7, 3, 4]], "int32")
+    encoder = WordEncoder(vocab_size=12, embedding_dim=6, gru_units=4)
+    encoder(ids)
+    _, stock = _stock_pair(4, 6, seed=1)
+    encoder.rnn.set_weights(stock.get_weights())
+    mask = ids != 0
+    with tf.GradientTape(persistent=True) as tape:
+        got, got_mask = encoder(ids, training=training)
+        embedded = encoder.embedding(ids)
+        expected = stock(embedded, mask=mask) * mask[..., None]
+        got_loss, expected_loss = (tf.reduce_sum(tf.sin(3.0 * t)) for t in (got, expected))
+    np.testing.assert_array_equal(got_mask.numpy(), mask)
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), atol=1e-6)
+    table = encoder.embedding.embeddings
+    got_grads = tape.gradient(got_loss, [table, *encoder.rnn.trainable_variables])
+    expected_grads = tape.gradient(expected_loss, [table, *stock.trainable_variables])
+    for a, b in zip(got_grads, expected_grads, strict=True):
+        np.testing.assert_allclose(tf.convert_to_tensor(a).numpy(),
+                                   tf.convert_to_tensor(b).numpy(), atol=1e-5)
+
+
 @pytest.mark.parametrize(
     "layer",
     [

@@ -13,8 +13,8 @@ import tensorflow as tf
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from benchmarks.padded_reference import build_padded_han
 from han.models import FlatAttentionNetwork, HierarchicalAttentionNetwork, build_model
-from han.padded_reference import build_padded_han
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 VARIANTS = ["han", "han_avg", "han_max", "flat", "flat_avg"]
@@ -248,6 +248,24 @@ def test_keras_file_round_trip(name: str, tmp_path: Path) -> None:
     assert set(got) == set(expected)
     for key in expected:
         np.testing.assert_array_equal(got[key].numpy(), expected[key].numpy())
+
+
+def test_saved_weights_keep_the_pre_fused_gru_layout(tmp_path: Path) -> None:
+    """The BiGRUs' weights (names, shapes, order) are those of two stock Keras GRUs, as before
+    the fused loop of issue #16, so `.keras` files saved by earlier versions load."""
+    model = tiny_model("han")
+    model.save(tmp_path / "model.keras")
+    revived = keras.saving.load_model(tmp_path / "model.keras")
+    gru = [
+        (f"han/{level}/bigru/{direction}_gru/gru_cell/{name}", shape)
+        for level, width in (("word_encoder", 8), ("sentence_encoder", 8))
+        for direction in ("forward", "backward")
+        for name, shape in (("kernel", (width, 12)), ("recurrent_kernel", (4, 12)),
+                            ("bias", (2, 12)))
+    ]
+    for m in (model, revived):
+        layout = [(w.path, tuple(w.shape)) for w in m.weights if "/bigru/" in w.path]
+        assert layout == gru
 
 
 @pytest.mark.parametrize("name", ["han", "flat"])

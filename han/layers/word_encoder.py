@@ -6,6 +6,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from han.layers.bigru import BidirectionalGRU
@@ -105,9 +106,16 @@ class WordEncoder(keras.layers.Layer):
         if self.word_dropout is not None:
             word_ids = self.word_dropout(word_ids, training=training)
         mask = ops.not_equal(word_ids, 0)
-        embedded = self.dropout(self.embedding(word_ids), training=training)
-        states = self.rnn(embedded, mask=mask, training=training)
-        return states, mask
+        if training and self.embedding_dropout > 0:
+            # Dropout draws a mask per position, so every position needs its own embedding.
+            embedded = self.dropout(self.embedding(word_ids), training=training)
+            return self.rnn(embedded, mask=mask, training=training), mask
+        # x W of the GRUs once per distinct word of the batch rather than once per position
+        # (a batch of 64 IMDB reviews holds ~4x fewer distinct words than positions); the
+        # embedding's gradient then also has one row per distinct word.
+        distinct, index = tf.unique(tf.reshape(word_ids, [-1]))  # (V_batch,), (S·T,)
+        index = tf.reshape(index, tf.shape(word_ids))  # (S, T)
+        return self.rnn.run(self.embedding(distinct), index, mask), mask
 
     def get_config(self) -> dict[str, Any]:
         return {

@@ -64,3 +64,25 @@ def build_padded_han(
         logits
     )
     return keras.Model(ids, probabilities, name="padded_han")
+
+
+def build_padded_flat(
+    vocab_size: int,
+    num_classes: int,
+    max_words: int,
+    embedding_dim: int = 100,
+    gru_units: int = 150,
+    attention_dim: int = 50,
+) -> keras.Model:
+    """Tutorial-style flat model for ids (B, max_words): Embedding → masked Bidirectional(GRU)
+    → attention, every document padded to `max_words` (as ilivans/tf-rnn-attention does)."""
+    ids = keras.Input((max_words,), dtype="int32", name="ids")
+    mask = ops.not_equal(ids, 0)
+    embedded = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
+    states = _masked_bigru(gru_units, "word_bigru")(embedded, mask=mask)
+    document, _ = AttentionPooling(attention_dim, name="word_attention")(states, mask=mask)
+    logits = keras.layers.Dense(num_classes, name="classifier")(document)
+    probabilities = keras.layers.Activation("softmax", dtype="float32", name="probabilities")(
+        logits
+    )
+    return keras.Model(ids, probabilities, name="padded_flat")
