@@ -22,7 +22,7 @@ from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
 from han.io import atomic_open, atomic_write_text
-from han.training import Trainer, make_optimizer, predict
+from han.trainer import Trainer, make_optimizer, predict_probs
 
 log = logging.getLogger("han.train")
 
@@ -209,7 +209,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     from han.evaluation import classification_metrics
 
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
-    test_probs, test_labels = predict(model, split_sources["test"])
+    test_probs, test_labels = predict_probs(model, split_sources["test"])
     test = classification_metrics(test_labels, test_probs, data.classes)
     metrics = _header(cfg, data, str(cfg.model.family)) | {
         "test": test,

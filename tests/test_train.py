@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from runs import SHRINK, train_command
 
-from han.training import TrainState
+from han.trainer import TrainState
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -43,7 +43,7 @@ def metrics_numbers(run_dir: Path) -> dict:
 @pytest.mark.parametrize("dataset", ["news", "imdb", "csv"])
 def test_every_config_composes_and_builds(dataset):
     from han.models import build_model
-    from han.training import make_optimizer
+    from han.trainer import make_optimizer
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         for model in ["han", "han_avg", "han_max", "flat", "flat_avg"]:

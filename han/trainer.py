@@ -69,7 +69,7 @@ def make_optimizer(cfg: Mapping):
     return optimizer
 
 
-def predict(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
+def predict_probs(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of every document of `source`, in document order."""
     import tensorflow as tf
 
@@ -244,7 +244,7 @@ class Trainer:
             seconds = time.perf_counter() - start
             state.train_seconds += seconds
             state.train_docs += int(seen)
-            probs, labels = predict(self.model, validation)
+            probs, labels = predict_probs(self.model, validation)
             val = classification_metrics(labels, probs, self.classes)
             logs = {
                 "epoch": epoch + 1,
