@@ -70,18 +70,10 @@ def make_optimizer(cfg: Mapping):
 
 
 def predict_probs(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of every document of `source`, in document order."""
-    import tensorflow as tf
-
-    forward = getattr(model, "_han_predict", None)
-    if forward is None:
-        # Batch shapes vary: one trace with unknown dimensions serves every batch.
-        spec = tf.TensorSpec((None,) * (2 if source.flat else 3), tf.int32)
-        forward = tf.function(lambda ids: model(ids, training=False), input_signature=[spec])
-        model._han_predict = forward
+    """Probabilities of every document of `source` (B, C), in document order, and its labels."""
     chunks, order = [], []
     for ids, _, index in source():
-        chunks.append(forward(tf.constant(ids)).numpy())
+        chunks.append(model.probabilities(ids).numpy())  # compiled once per model (han.models)
         order.append(index)
     width = chunks[0].shape[1] if chunks else 0
     probs = np.zeros((len(source.docs), width), dtype=np.float32)
