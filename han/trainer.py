@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,8 @@ from han.runtime import Runtime
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
+# (tf.distribute.InputContext, first epoch) → the training source of that input pipeline.
+TrainInputs = Callable[[Any, int], BatchSource]
 
 
 @dataclass
@@ -193,35 +196,36 @@ class Trainer:
         return tf.function(step, input_signature=[element_spec])
 
     # ---- the loop ----------------------------------------------------------------------
-    def fit(self, train: BatchSource, validation: BatchSource) -> TrainState:
+    def fit(self, train_inputs: TrainInputs, validation: BatchSource) -> TrainState:
+        """Train from the last completed epoch (or the first) to `epochs` or an early stop.
+
+        `train_inputs(input_context, first_epoch)` builds the training source of one input
+        pipeline (`han.train.build_inputs`): the strategy calls it once per pipeline.
+        """
         import tensorflow as tf
 
         strategy = self.runtime.strategy
         state = self.restore()
         epochs = int(self.cfg["epochs"])
         patience = int(self.cfg.get("patience") or 0)
-        replicas_per_pipeline = None
+        built: list[BatchSource] = []
 
         def dataset_fn(ctx):
-            nonlocal replicas_per_pipeline
-            replicas_per_pipeline = ctx.num_replicas_in_sync // ctx.num_input_pipelines
-            train.batch_size = ctx.get_per_replica_batch_size(int(self.cfg["batch_size"]))
-            train.shard_index, train.num_shards = ctx.input_pipeline_id, ctx.num_input_pipelines
-            train.steps_multiple = replicas_per_pipeline
-            return train.dataset()
+            built.append(train_inputs(ctx, state.next_epoch))
+            return built[-1].dataset()
 
         dist = strategy.distribute_datasets_from_function(dataset_fn)
+        train = built[0]  # this worker's pipeline: the strategies here build one per worker
         step = self._build_step(dist.element_spec)
         if state.stopped_early or state.next_epoch >= epochs:
             return state
-        train.epoch = state.next_epoch
         writer = (
             tf.summary.create_file_writer(str(self.run_dir / "tensorboard" / "train"))
             if self.runtime.is_chief
             else tf.summary.create_noop_writer()
         )
         for epoch in range(state.next_epoch, epochs):
-            steps = len(train) // max(1, replicas_per_pipeline or 1)
+            steps = len(train) // train.steps_multiple  # a step takes a batch per replica
             start = time.perf_counter()
             loss_sum = correct = seen = 0.0
             bar = _progress(steps, f"epoch {epoch + 1}/{epochs}", self.progress)
