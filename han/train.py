@@ -214,7 +214,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         optimizer.build(model.trainable_variables)
 
     trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress))
-    tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, cfg) if chief else None
+    # The chief alone writes TensorBoard; the loop only calls back with each epoch's logs.
+    tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg) if chief else None
     if tensorboard:
         trainer.callbacks.append(tensorboard.on_epoch_end)
     state = trainer.fit(functools.partial(build_inputs, data, cfg, "train"), validation)

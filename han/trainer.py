@@ -3,6 +3,7 @@
 Keras 3's `model.fit` fails under `MultiWorkerMirroredStrategy` (keras-team/keras#20585), so the
 loop is ours: `strategy.run` per step, validation after every epoch, the best epoch chosen on
 validation only, early stopping, and a checkpoint per epoch from which a killed run resumes.
+What is logged where (TensorBoard) is not the loop's business: `callbacks` get every epoch's logs.
 """
 
 from __future__ import annotations
@@ -202,8 +203,6 @@ class Trainer:
         `train_inputs(input_context, first_epoch)` builds the training source of one input
         pipeline (`han.train.build_inputs`): the strategy calls it once per pipeline.
         """
-        import tensorflow as tf
-
         strategy = self.runtime.strategy
         state = self.restore()
         epochs = int(self.cfg["epochs"])
@@ -219,11 +218,6 @@ class Trainer:
         step = self._build_step(dist.element_spec)
         if state.stopped_early or state.next_epoch >= epochs:
             return state
-        writer = (
-            tf.summary.create_file_writer(str(self.run_dir / "tensorboard" / "train"))
-            if self.runtime.is_chief
-            else tf.summary.create_noop_writer()
-        )
         for epoch in range(state.next_epoch, epochs):
             steps = len(train) // train.steps_multiple  # a step takes a batch per replica
             start = time.perf_counter()
@@ -257,10 +251,6 @@ class Trainer:
                 epoch + 1, logs["loss"], logs["accuracy"], val["loss"], val["accuracy"],
                 val["macro_f1"], logs["docs_per_second"],
             )
-            with writer.as_default(step=epoch + 1):
-                tf.summary.scalar("epoch/loss", logs["loss"])
-                tf.summary.scalar("epoch/accuracy", logs["accuracy"])
-                tf.summary.scalar("epoch/docs_per_second", logs["docs_per_second"])
             score = -val["loss"] if self.monitor == "loss" else val[self.monitor]
             state.history.append(logs)
             state.next_epoch = epoch + 1
@@ -280,7 +270,6 @@ class Trainer:
             if state.stopped_early:
                 log.info("early stop: no better validation %s for %d epochs", self.monitor, patience)
                 break
-        writer.close()
         return state
 
 
