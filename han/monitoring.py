@@ -31,7 +31,7 @@ class TensorBoardLogger:
         self.model, self.cfg = model, cfg
         self.flat = validation.flat
         self.view = validation.docs  # the validation documents exactly as the model reads them
-        self.words = data.view("validation", self.flat, words=True)
+        self.words = data.lexicon_view("validation", self.flat)
         self.lexicon = data.corpus.lexicon
         self.classes = data.classes
         self.shown = np.arange(min(SHOWN_DOCUMENTS, len(self.view)))
