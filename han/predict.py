@@ -161,7 +161,7 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"input={source}: no such file or folder")
     if path.suffix.lower() in TABLE_SUFFIXES:
-        from han.data.sources import read_table
+        from han.data.tables import read_table
 
         table = read_table(path)
         if text_column not in table:
