@@ -181,14 +181,15 @@ def compare_with_baseline(metrics: dict, monitor: str) -> None:
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
-    """One training run; returns the metrics written to `metrics.json`."""
-    from han import runtime as runtime_lib
-
+    """One run: data → model → Trainer → test once → run directory; returns `metrics.json`."""
+    # ---- data, before TensorFlow starts its threads (the tokenizer may fork workers) ----------
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
     if is_linear(cfg.model):
         return run_linear(cfg, data, run_dir)
-    runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))
+    from han import runtime as runtime_lib
+
+    runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))  # imports TensorFlow, quietly
     chief = runtime.is_chief
     baseline = None
     if chief:
@@ -197,22 +198,23 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
             baseline = run_baseline_beside(cfg, data, run_dir)
     validation = build_inputs(data, cfg, "validation")
 
+    # ---- the model, built under the strategy ---------------------------------------------------
     from han.embeddings import embedding_matrix
     from han.models import build_model
     from han.monitoring import TensorBoardLogger
-
-    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
-                              cfg.paths.cache_dir)
-    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
-        _write_data(data, run_dir)
     from han.pretrained import resolve_embedding_dim
 
+    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
+                              cfg.paths.cache_dir)  # (V, E) or None: Keras' random init
+    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
+        _write_data(data, run_dir)
     resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)
         optimizer.build(model.trainable_variables)
 
+    # ---- training: every epoch scored on validation, the best one kept -------------------------
     trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress))
     # The chief alone writes TensorBoard; the loop only calls back with each epoch's logs.
     tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg) if chief else None
@@ -220,13 +222,13 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         trainer.callbacks.append(tensorboard.on_epoch_end)
     state = trainer.fit(functools.partial(build_inputs, data, cfg, "train"), validation)
 
-    # Model selection happened on validation; the test split is read once, here.
-    trainer.load_best(state)
+    # ---- test: read once, here, with the weights validation chose ------------------------------
     from han.evaluation import classification_metrics
 
+    trainer.load_best(state)
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
     test_source = build_inputs(data, cfg, "test")
-    test_probs, test_labels = predict_probs(model, test_source)
+    test_probs, test_labels = predict_probs(model, test_source)  # (N_test, C), (N_test,)
     test = classification_metrics(test_labels, test_probs, data.classes)
     metrics = _header(cfg, data, str(cfg.model.family)) | {
         "test": test,
