@@ -1,5 +1,6 @@
-"""Attention of a trained model on documents, aligned with their words.
+"""Attention of a trained model on documents, aligned with their words: `DocumentAttention`.
 
+Produced here (`document_attention`), rendered by `han.report`, written as JSON by `han.predict`.
 The model sees vocabulary ids (unknown words are id 1); a reader wants the words as written. So
 every view is built twice from the same corpus arrays — once with vocabulary ids, once with
 lexicon ids — and the two have the same shape by construction: the attention of position
@@ -9,11 +10,77 @@ lexicon ids — and the two have the same shape by construction: the attention o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from han.data.encode import EncodedDocs
-from han.report import DocumentAttention
+
+
+@dataclass
+class DocumentAttention:
+    """One document's words, attention weights and prediction."""
+
+    id: str
+    sentences: list[list[str]]
+    word_attention: list[list[float]]
+    sentence_attention: list[float] | None
+    predicted: str
+    probabilities: dict[str, float]
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        # A shape mismatch would silently shade the wrong words, so fail where the data is built.
+        if len(self.word_attention) != len(self.sentences):
+            raise ValueError(
+                f"{self.id!r}: word_attention has {len(self.word_attention)} rows "
+                f"for {len(self.sentences)} sentences"
+            )
+        for i, (words, att) in enumerate(zip(self.sentences, self.word_attention, strict=True)):
+            if len(words) != len(att):
+                raise ValueError(
+                    f"{self.id!r}: sentence {i} has {len(words)} words "
+                    f"but {len(att)} attention weights"
+                )
+        if self.sentence_attention is not None and len(self.sentence_attention) != len(
+            self.sentences
+        ):
+            raise ValueError(
+                f"{self.id!r}: sentence_attention has {len(self.sentence_attention)} "
+                f"values for {len(self.sentences)} sentences"
+            )
+
+    @property
+    def hierarchical(self) -> bool:
+        return self.sentence_attention is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict of built-in types (numpy scalars become floats)."""
+        return {
+            "id": str(self.id),
+            "sentences": [[str(w) for w in s] for s in self.sentences],
+            "word_attention": [[float(a) for a in s] for s in self.word_attention],
+            "sentence_attention": None
+            if self.sentence_attention is None
+            else [float(a) for a in self.sentence_attention],
+            "predicted": str(self.predicted),
+            "probabilities": {str(k): float(v) for k, v in self.probabilities.items()},
+            "label": None if self.label is None else str(self.label),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DocumentAttention:
+        """Inverse of `to_json`, e.g. to render the prediction CLI's output later."""
+        return cls(
+            id=data["id"],
+            sentences=data["sentences"],
+            word_attention=data["word_attention"],
+            sentence_attention=data.get("sentence_attention"),
+            predicted=data["predicted"],
+            probabilities=data["probabilities"],
+            label=data.get("label"),
+        )
 
 
 def explain_batch(model, ids: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,13 +1,14 @@
 """HAN (Yang et al. 2016) and the flat attention baseline, built from `conf/model/*.yaml`.
 
 Both models take one dense int32 id tensor (0 = padding only) and derive every mask from it.
-`model(ids)` gives float32 class probabilities; `model.explain(ids)` adds the attention weights.
+`model(ids)` gives float32 class probabilities; `model.explain(ids)` adds the attention weights;
+`model.probabilities(ids)` is `model(ids)` compiled once for batches of any shape.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
@@ -16,7 +17,10 @@ import tensorflow as tf
 
 from han.layers import POOLING_KINDS, SentenceEncoder, WordEncoder, make_pooling
 
-_EXPLAIN_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The one cache of compiled inference functions: model → {name: tf.function}. Kept outside the
+# model, because a tf.function attribute would end up in SavedModel exports; weak keys, so a
+# model's functions go with it.
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class _Classifier(keras.Model):
@@ -74,22 +78,33 @@ class _Classifier(keras.Model):
     def call(self, inputs: Any, training: bool | None = False) -> Any:
         return self._forward(inputs, training=training)["probabilities"]
 
+    def probabilities(self, ids: Any) -> Any:
+        """`model(ids)` in inference mode, (B, C): what evaluation loops call, batch after batch.
+
+        One trace with unknown dimensions serves every batch shape (batches vary in B, L, T).
+        """
+        spec = tf.TensorSpec((None,) * self.input_rank, tf.int32)
+        compiled = self._compiled("probabilities", lambda model, x: model(x, training=False),
+                                  input_signature=[spec])
+        return compiled(tf.cast(tf.convert_to_tensor(ids), tf.int32))
+
     def explain(self, ids: Any) -> dict[str, Any]:
         """Probabilities and attention weights (exactly 0 on padding), in inference mode.
 
         Runs as a tf.function (about 10x faster than eager on CPU), traced for unknown sizes
         after the first few shapes.
         """
-        ids = tf.cast(tf.convert_to_tensor(ids), tf.int32)
-        compiled = _EXPLAIN_FUNCTIONS.get(self)
-        if compiled is None:
-            # Kept outside the model: a tf.function attribute would end up in SavedModel exports.
-            model = weakref.ref(self)
-            compiled = tf.function(
-                lambda x: model()._forward(x, training=False), reduce_retracing=True
-            )
-            _EXPLAIN_FUNCTIONS[self] = compiled
-        return compiled(ids)
+        compiled = self._compiled("explain", lambda model, x: model._forward(x, training=False),
+                                  reduce_retracing=True)
+        return compiled(tf.cast(tf.convert_to_tensor(ids), tf.int32))
+
+    def _compiled(self, name: str, fn: Callable[[Any, Any], Any], **options: Any) -> Any:
+        """`fn(self, ids)` as a tf.function, built on first use and kept in `_COMPILED`."""
+        functions = _COMPILED.setdefault(self, {})
+        if name not in functions:
+            model = weakref.ref(self)  # a strong reference would keep the model alive forever
+            functions[name] = tf.function(lambda ids: fn(model(), ids), **options)
+        return functions[name]
 
     def _forward(self, ids: Any, training: bool | None) -> dict[str, Any]:
         raise NotImplementedError

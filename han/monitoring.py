@@ -1,4 +1,8 @@
-"""TensorBoard: validation scalars, weight and attention histograms, attention as text, hparams."""
+"""TensorBoard, the one writer of `<run>/tensorboard/`: train and validation scalars, weight and
+attention histograms, attention as text every epoch, and one hparams entry at the end.
+
+The training loop knows nothing of it: `train.py` hands `on_epoch_end` to `Trainer.callbacks`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig
 
-from han.data.encode import is_flat
+from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData
 from han.explain import document_attention
 from han.report import attention_markdown
@@ -17,24 +21,32 @@ SHOWN_DOCUMENTS = 3
 
 
 class TensorBoardLogger:
-    """Writes under `<run>/tensorboard/validation`; the loop writes `train` itself."""
+    """Writes `<log_dir>/train` (the loop's running loss and accuracy) and `<log_dir>/validation`."""
 
-    def __init__(self, log_dir: Path, model, data: PreparedData, cfg: DictConfig) -> None:
+    def __init__(
+        self, log_dir: Path, model, data: PreparedData, validation: BatchSource, cfg: DictConfig
+    ) -> None:
         import tensorflow as tf
 
         self.model, self.cfg = model, cfg
-        self.flat = is_flat(cfg.model)
-        self.view = data.view("validation", self.flat)
-        self.words = data.view("validation", self.flat, words=True)
+        self.flat = validation.flat
+        self.view = validation.docs  # the validation documents exactly as the model reads them
+        self.words = data.lexicon_view("validation", self.flat)
         self.lexicon = data.corpus.lexicon
         self.classes = data.classes
         self.shown = np.arange(min(SHOWN_DOCUMENTS, len(self.view)))
         self.labels = [self.classes[i] for i in self.view.labels[self.shown]]
+        self.train_writer = tf.summary.create_file_writer(str(log_dir / "train"))
         self.writer = tf.summary.create_file_writer(str(log_dir / "validation"))
 
     def on_epoch_end(self, epoch: int, logs: dict) -> None:
         import tensorflow as tf
 
+        with self.train_writer.as_default(step=epoch):
+            tf.summary.scalar("epoch/loss", logs["loss"])
+            tf.summary.scalar("epoch/accuracy", logs["accuracy"])
+            tf.summary.scalar("epoch/docs_per_second", logs["docs_per_second"])
+        self.train_writer.flush()
         docs = document_attention(
             self.model, self.view, self.words, self.lexicon, self.shown, self.classes,
             self.flat, self.labels,
@@ -55,7 +67,7 @@ class TensorBoardLogger:
         self.writer.flush()
 
     def finish(self, metrics: dict) -> None:
-        """One hparams-dashboard entry: the run's settings and its final metrics."""
+        """One hparams-dashboard entry (the run's settings and final metrics); closes the files."""
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
@@ -71,3 +83,5 @@ class TensorBoardLogger:
             tf.summary.scalar("hparams/test_macro_f1", metrics["test"]["macro_f1"])
             tf.summary.scalar("hparams/validation_macro_f1", metrics["validation"]["macro_f1"] or 0.0)
         self.writer.flush()
+        self.train_writer.close()
+        self.writer.close()

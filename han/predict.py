@@ -26,9 +26,9 @@ from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, is_flat, v
 from han.data.prepare import tokenizer_settings
 from han.data.sources import DataError
 from han.data.vocab import Vocabulary
-from han.explain import document_attention
+from han.explain import DocumentAttention, document_attention
 from han.io import atomic_write_text
-from han.report import DocumentAttention, select_documents, write_report
+from han.report import select_documents, write_report
 
 if TYPE_CHECKING:
     import keras
@@ -93,10 +93,11 @@ class SavedRun:
         """The run's L×T (or N-word) view, with the run's own settings."""
         return view_for_model(docs, self.view_settings, self.flat)
 
-    def explain(
+    def predict(
         self, documents: pd.DataFrame, batch_size: int = 64, progress: bool = False
     ) -> list[DocumentAttention]:
-        """Prediction and attention of every document (columns id, text, optional label)."""
+        """Prediction and attention of raw documents (columns id, text, optional label), read
+        as the run read its own: same tokenizer, vocabulary and view."""
         frame = documents.assign(label=documents.get("label", ""), source_split="")
         settings = tokenizer_settings(self.cfg.dataset, self.cfg.paths)
         # One process: forking after TensorFlow has started its threads is unsafe.
@@ -160,7 +161,7 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"input={source}: no such file or folder")
     if path.suffix.lower() in TABLE_SUFFIXES:
-        from han.data.sources import read_table
+        from han.data.tables import read_table
 
         table = read_table(path)
         if text_column not in table:
@@ -187,7 +188,7 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),
                    progress=False)
     model_view = data.view("test", run.flat)
-    word_view = data.view("test", run.flat, words=True)
+    word_view = data.lexicon_view("test", run.flat)
     predictions = pd.read_csv(run.dir / "predictions.csv", dtype=str, keep_default_na=False)
     # Rows of predictions.csv are the test split's documents in order; if the data changed
     # since training, the report would pair documents with other documents' predictions.
@@ -223,7 +224,7 @@ def main(cfg: DictConfig) -> None:
         return
     run = SavedRun(Path(cfg.run_dir))
     documents = read_inputs(str(cfg.input), str(cfg.text_column))  # before the model loads
-    results = run.explain(documents, int(cfg.batch_size))
+    results = run.predict(documents, int(cfg.batch_size))
     for doc in results:
         probs = " ".join(f"{c}={p:.4f}" for c, p in doc.probabilities.items())
         print(f"{doc.id}\t{doc.predicted}\t{probs}")

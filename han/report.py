@@ -1,8 +1,9 @@
-"""Attention visualisation: self-contained HTML reports and Markdown for TensorBoard.
+"""Attention rendered for people: self-contained HTML reports and Markdown for TensorBoard.
 
-Follows Figures 5 and 6 of Yang et al. (2016): sentences are tinted by sentence attention α_s and
-words by sqrt(α_s)·α_w, so that words inside unimportant sentences fade. Flat (single-level)
-models shade words by α_w alone. Pure Python: callers convert tensors to lists first.
+Renders the `DocumentAttention`s that `han.explain` produces, after Figures 5 and 6 of Yang et
+al. (2016): sentences are tinted by sentence attention α_s and words by sqrt(α_s)·α_w, so that
+words inside unimportant sentences fade. Flat (single-level) models shade words by α_w alone.
+Pure Python: the documents hold lists of floats, not tensors.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ import math
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from han.explain import DocumentAttention
 from han.io import atomic_write_text
 
 __all__ = [
-    "DocumentAttention",
     "attention_markdown",
     "render_report",
     "select_documents",
@@ -29,71 +28,6 @@ __all__ = [
 
 WORD_RGB = "234, 88, 12"  # orange: words
 SENT_RGB = "37, 99, 235"  # blue: sentences
-
-
-@dataclass
-class DocumentAttention:
-    """One document's words, attention weights and prediction."""
-
-    id: str
-    sentences: list[list[str]]
-    word_attention: list[list[float]]
-    sentence_attention: list[float] | None
-    predicted: str
-    probabilities: dict[str, float]
-    label: str | None = None
-
-    def __post_init__(self) -> None:
-        # A shape mismatch would silently shade the wrong words, so fail where the data is built.
-        if len(self.word_attention) != len(self.sentences):
-            raise ValueError(
-                f"{self.id!r}: word_attention has {len(self.word_attention)} rows "
-                f"for {len(self.sentences)} sentences"
-            )
-        for i, (words, att) in enumerate(zip(self.sentences, self.word_attention, strict=True)):
-            if len(words) != len(att):
-                raise ValueError(
-                    f"{self.id!r}: sentence {i} has {len(words)} words "
-                    f"but {len(att)} attention weights"
-                )
-        if self.sentence_attention is not None and len(self.sentence_attention) != len(
-            self.sentences
-        ):
-            raise ValueError(
-                f"{self.id!r}: sentence_attention has {len(self.sentence_attention)} "
-                f"values for {len(self.sentences)} sentences"
-            )
-
-    @property
-    def hierarchical(self) -> bool:
-        return self.sentence_attention is not None
-
-    def to_json(self) -> dict[str, Any]:
-        """Plain dict of built-in types (numpy scalars become floats)."""
-        return {
-            "id": str(self.id),
-            "sentences": [[str(w) for w in s] for s in self.sentences],
-            "word_attention": [[float(a) for a in s] for s in self.word_attention],
-            "sentence_attention": None
-            if self.sentence_attention is None
-            else [float(a) for a in self.sentence_attention],
-            "predicted": str(self.predicted),
-            "probabilities": {str(k): float(v) for k, v in self.probabilities.items()},
-            "label": None if self.label is None else str(self.label),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DocumentAttention:
-        """Inverse of `to_json`, e.g. to render the prediction CLI's output later."""
-        return cls(
-            id=data["id"],
-            sentences=data["sentences"],
-            word_attention=data["word_attention"],
-            sentence_attention=data.get("sentence_attention"),
-            predicted=data["predicted"],
-            probabilities=data["probabilities"],
-            label=data.get("label"),
-        )
 
 
 def _clean(x: float) -> float:

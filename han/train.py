@@ -7,9 +7,11 @@ Everything a result needs to be trusted lands in the Hydra run directory: the re
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,25 +25,38 @@ from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
 from han.io import atomic_open, atomic_write_text
 from han.provenance import code_version
-from han.training import Trainer, make_optimizer, predict
+from han.trainer import Trainer, make_optimizer, predict_probs
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 log = logging.getLogger("han.train")
 
 
-def sources(data: PreparedData, cfg: DictConfig) -> dict[str, BatchSource]:
-    flat = is_flat(cfg.model)
-    out = {}
-    for split in ("train", "validation", "test"):
-        train = split == "train"
-        out[split] = BatchSource(
-            data.view(split, flat),
-            batch_size=int(cfg.trainer.batch_size if train else cfg.trainer.eval_batch_size),
-            flat=flat,
-            shuffle=train,
-            bucket=bool(cfg.trainer.bucket),
-            seed=int(cfg.seed),
-        )
-    return out
+def build_inputs(
+    data: PreparedData,
+    cfg: DictConfig,
+    split: str,
+    input_context: tf.distribute.InputContext | None = None,
+    epoch: int = 0,
+) -> BatchSource:
+    """The batches of one split in the model's view, built once and never reconfigured.
+
+    Training batches are shuffled and `trainer.batch_size` large (the global batch: under a
+    strategy each input pipeline gets its `input_context`, hence its per-replica share and its
+    shard); evaluation reads every document in `trainer.eval_batch_size` batches.
+    """
+    flat, train = is_flat(cfg.model), split == "train"
+    return BatchSource.for_pipeline(
+        data.view(split, flat),
+        int(cfg.trainer.batch_size if train else cfg.trainer.eval_batch_size),
+        input_context,
+        flat=flat,
+        shuffle=train,
+        bucket=bool(cfg.trainer.bucket),
+        seed=int(cfg.seed),
+        epoch=epoch,
+    )
 
 
 def write_predictions(path: Path, docs: EncodedDocs, probs: np.ndarray, classes: list[str]) -> None:
@@ -168,50 +183,54 @@ def compare_with_baseline(metrics: dict, monitor: str) -> None:
 
 
 def run(cfg: DictConfig, run_dir: Path) -> dict:
-    """One training run; returns the metrics written to `metrics.json`."""
-    from han import runtime as runtime_lib
-
+    """One run: data → model → Trainer → test once → run directory; returns `metrics.json`."""
+    # ---- data, before TensorFlow starts its threads (the tokenizer may fork workers) ----------
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
     if is_linear(cfg.model):
         return run_linear(cfg, data, run_dir)
-    runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))
+    from han import runtime as runtime_lib
+
+    runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))  # imports TensorFlow, quietly
     chief = runtime.is_chief
     baseline = None
     if chief:
         _write_data(data, run_dir)
         if cfg.get("baseline"):
             baseline = run_baseline_beside(cfg, data, run_dir)
-    split_sources = sources(data, cfg)
+    validation = build_inputs(data, cfg, "validation")
 
+    # ---- the model, built under the strategy ---------------------------------------------------
     from han.embeddings import embedding_matrix
     from han.models import build_model
     from han.monitoring import TensorBoardLogger
-
-    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
-                              cfg.paths.cache_dir)
-    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
-        _write_data(data, run_dir)
     from han.pretrained import resolve_embedding_dim
 
+    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
+                              cfg.paths.cache_dir)  # (V, E) or None: Keras' random init
+    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
+        _write_data(data, run_dir)
     resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)
         optimizer.build(model.trainable_variables)
 
+    # ---- training: every epoch scored on validation, the best one kept -------------------------
     trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress))
-    tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, cfg) if chief else None
+    # The chief alone writes TensorBoard; the loop only calls back with each epoch's logs.
+    tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg) if chief else None
     if tensorboard:
         trainer.callbacks.append(tensorboard.on_epoch_end)
-    state = trainer.fit(split_sources["train"], split_sources["validation"])
+    state = trainer.fit(functools.partial(build_inputs, data, cfg, "train"), validation)
 
-    # Model selection happened on validation; the test split is read once, here.
-    trainer.load_best(state)
+    # ---- test: read once, here, with the weights validation chose ------------------------------
     from han.evaluation import classification_metrics
 
+    trainer.load_best(state)
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
-    test_probs, test_labels = predict(model, split_sources["test"])
+    test_source = build_inputs(data, cfg, "test")
+    test_probs, test_labels = predict_probs(model, test_source)  # (N_test, C), (N_test,)
     test = classification_metrics(test_labels, test_probs, data.classes)
     metrics = _header(cfg, data, str(cfg.model.family)) | {
         "test": test,
@@ -236,7 +255,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         log.info("test accuracy %.4f; the paper reports %.4f", test["accuracy"],
                  metrics["paper_test_accuracy"])
     if chief:
-        write_predictions(run_dir / "predictions.csv", split_sources["test"].docs, test_probs, data.classes)
+        write_predictions(run_dir / "predictions.csv", test_source.docs, test_probs, data.classes)
         model.save(run_dir / "model.keras")
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
         if tensorboard:

@@ -148,6 +148,27 @@ def test_shards_split_the_plan_evenly(corpus):
     assert not set(np.concatenate(shards[0])) & set(np.concatenate(shards[1]))
 
 
+def test_a_source_built_for_an_input_pipeline_reads_its_share_and_its_shard():
+    import tensorflow as tf
+
+    docs = make_corpus([f"Doc {i}." for i in range(40)], ["a"] * 40)
+    enc = encode_corpus(docs, np.arange(len(docs.lexicon), dtype=np.int32) + 2, ["a"],
+                        np.arange(40))
+    # 2 workers with 2 replicas each: a global batch of 8 is 2 per replica.
+    contexts = [tf.distribute.InputContext(num_input_pipelines=2, input_pipeline_id=i,
+                                           num_replicas_in_sync=4) for i in range(2)]
+    sources = [BatchSource.for_pipeline(enc, 8, ctx, shuffle=True, seed=5, epoch=3)
+               for ctx in contexts]
+    for i, source in enumerate(sources):
+        assert (source.batch_size, source.shard_index, source.num_shards) == (2, i, 2)
+        assert source.steps_multiple == 2 and source.epoch == 3 and source.seed == 5
+        assert len(source) % 2 == 0  # a step takes one batch per replica of the pipeline
+    plans = [np.concatenate(source.plan(3)) for source in sources]
+    assert not set(plans[0]) & set(plans[1])
+    alone = BatchSource.for_pipeline(enc, 8, None, shuffle=True, seed=5)
+    assert (alone.batch_size, alone.num_shards, alone.steps_multiple) == (8, 1, 1)
+
+
 def test_flat_view_of_an_empty_document_does_not_shift_the_others():
     corpus = make_corpus(["One two.", "", "Three four five."], ["a", "a", "a"])
     docs = encode_corpus(corpus, np.arange(len(corpus.lexicon), dtype=np.int32) + 2, ["a"],

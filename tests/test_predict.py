@@ -298,7 +298,7 @@ def test_flat_run_gives_its_own_predictions_and_skips_empty_documents(flat_run, 
     ids = list(expected.index)
     # An empty document before the others: it is skipped, the rest are not shifted.
     frame = pd.DataFrame({"id": ["empty", *ids], "text": ["  \n ", *bbc.loc[ids, "text"]]})
-    docs = SavedRun(flat_run).explain(frame)
+    docs = SavedRun(flat_run).predict(frame)
     assert [d.id for d in docs] == ids
     for doc in docs:
         np.testing.assert_allclose(list(doc.probabilities.values()),
@@ -314,7 +314,7 @@ def test_untrusted_text_is_escaped_in_the_report(han_run):
 
     frame = pd.DataFrame({"id": [f"{EVIL}&1"],
                           "text": [f"Rock & roll {EVIL} won the vote. <b>Bold</b> claims &amp; more."]})
-    docs = SavedRun(han_run).explain(frame)
+    docs = SavedRun(han_run).predict(frame)
     html = render_report(docs, f"run {EVIL}", "a & b")
     assert "<script" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&amp;1" in html  # the id, as written

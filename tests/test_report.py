@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
+from han.explain import DocumentAttention
 from han.report import (
-    DocumentAttention,
     attention_markdown,
     render_report,
     select_documents,

@@ -11,7 +11,7 @@ import tensorflow as tf
 from runs import train_command
 
 from han import runtime as runtime_lib
-from han.training import make_optimizer
+from han.trainer import make_optimizer
 
 
 @pytest.fixture

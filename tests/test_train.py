@@ -20,7 +20,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from runs import SHRINK, train_command
 
-from han.training import TrainState
+from han.trainer import TrainState
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -43,7 +43,7 @@ def metrics_numbers(run_dir: Path) -> dict:
 @pytest.mark.parametrize("dataset", ["news", "imdb", "csv"])
 def test_every_config_composes_and_builds(dataset):
     from han.models import build_model
-    from han.training import make_optimizer
+    from han.trainer import make_optimizer
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         for model in ["han", "han_avg", "han_max", "flat", "flat_avg"]:
@@ -72,6 +72,29 @@ def test_model_picks_a_model_and_every_model_trains_with_one_recipe():
         # The tutorial's recipe lives in its preset.
         tutorial = compose("train", ["experiment=imdb_baseline"]).trainer
         assert (tutorial.batch_size, tutorial.epochs) == (256, 3)
+
+
+def test_a_model_config_sets_the_model_and_nothing_else():
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        default = OmegaConf.to_container(compose("train", []))
+        for path in sorted((CONF / "model").glob("*.yaml")):
+            cfg = OmegaConf.to_container(compose("train", [f"model={path.stem}"]))
+            changed = {key for key in default | cfg if default.get(key) != cfg.get(key)}
+            assert changed <= {"model"}, (path.stem, changed)
+
+
+def test_every_dataset_extends_the_shared_base_and_recipes_live_in_the_trainer_group():
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        base = OmegaConf.load(CONF / "base" / "dataset.yaml")
+        for path in sorted((CONF / "dataset").glob("*.yaml")):
+            dataset = compose("train", [f"dataset={path.stem}"]).dataset
+            assert set(base) <= set(dataset), path.stem
+            assert (dataset.folds, dataset.fold) == (None, None) and dataset.name != "???"
+        tutorial = compose("train", ["trainer=tutorial"]).trainer
+        assert compose("train", ["experiment=imdb_baseline"]).trainer == tutorial
+        paper = compose("train", ["trainer=paper"]).trainer
+        assert (paper.optimizer, paper.momentum, paper.learning_rate) == ("sgd", 0.9, 0.01)
+        assert compose("train", ["experiment=paper_yelp13"]).trainer == paper
 
 
 def test_a_tied_score_goes_to_the_lower_validation_loss():

@@ -2,14 +2,19 @@
 
 The batch plan (which documents go together) is numpy, seeded by (seed, epoch), so a resumed
 run sees the same batches it would have seen, and every worker of a distributed run agrees on
-the plan and reads its own shard of it.
+the plan and reads its own shard of it. A source is built once per input pipeline
+(`BatchSource.for_pipeline`, given the strategy's input context) and never reconfigured.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 from han.data.encode import EncodedDocs
 
@@ -47,7 +52,10 @@ def batch_plan(
 
 @dataclass
 class BatchSource:
-    """A re-iterable source of padded batches; each new iteration is the next epoch."""
+    """A re-iterable source of padded batches; each new iteration is the next epoch.
+
+    Every setting is fixed at construction; only `epoch` moves, by one per iteration.
+    """
 
     docs: EncodedDocs
     batch_size: int
@@ -61,6 +69,31 @@ class BatchSource:
     # Replicas fed by this pipeline: a step takes one batch per replica, so an epoch's batches
     # are cut to a multiple of it rather than leaving a replica with nothing.
     steps_multiple: int = 1
+
+    @classmethod
+    def for_pipeline(
+        cls,
+        docs: EncodedDocs,
+        global_batch_size: int,
+        input_context: tf.distribute.InputContext | None = None,
+        **settings: Any,
+    ) -> BatchSource:
+        """The source one input pipeline reads: the per-replica batch, its shard of the plan.
+
+        As tensorflow/models' `build_inputs(params, input_context)`: a strategy calls its
+        dataset function once per input pipeline with that pipeline's context. Without a
+        context (evaluation, one device) the source reads every batch at `global_batch_size`.
+        """
+        if input_context is None:
+            return cls(docs, global_batch_size, **settings)
+        return cls(
+            docs,
+            input_context.get_per_replica_batch_size(global_batch_size),
+            shard_index=input_context.input_pipeline_id,
+            num_shards=input_context.num_input_pipelines,
+            steps_multiple=input_context.num_replicas_in_sync // input_context.num_input_pipelines,
+            **settings,
+        )
 
     def plan(self, epoch: int) -> list[np.ndarray]:
         batches = batch_plan(

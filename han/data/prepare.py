@@ -2,7 +2,7 @@
 
 `prepare(cfg)` reads (or downloads) the raw data, tokenises it once (cached), drops documents
 with no sentence (counted and logged), assigns splits, builds the vocabulary from train and
-encodes every split. `python -m han.data.prepare dataset=imdb` (`make data`) prints a summary.
+encodes every split. `python -m han.data dataset=imdb` (`make data`) prints a summary.
 """
 
 from __future__ import annotations
@@ -38,17 +38,16 @@ class PreparedData:
     counts: dict = field(default_factory=dict)
     lowercase: bool = True  # the tokenizer lower-cased (pretrained vectors are matched so)
 
-    def view(self, split: str, flat: bool, words: bool = False) -> EncodedDocs:
-        """The model's view of a split: N words, or L sentences × T words.
+    def view(self, split: str, flat: bool) -> EncodedDocs:
+        """The model's view of a split: N words (flat), or L sentences × T words."""
+        return view_for_model(self.splits[split], self.view_settings, flat)
 
-        With `words=True` the ids are lexicon ids (`self.corpus.lexicon`) instead of vocabulary
-        ids, in exactly the same layout: for showing the words as written next to attention.
-        """
-        docs = self.splits[split]
-        if words:
-            identity = np.arange(len(self.corpus.lexicon), dtype=np.int32)
-            members = np.flatnonzero(self.split_of == split)
-            docs = encode_corpus(self.corpus, identity, self.classes, members)
+    def lexicon_view(self, split: str, flat: bool) -> EncodedDocs:
+        """`view(split, flat)` with lexicon ids (`self.corpus.lexicon`) instead of vocabulary
+        ids, in exactly the same layout: the words as written, to show beside attention."""
+        identity = np.arange(len(self.corpus.lexicon), dtype=np.int32)
+        members = np.flatnonzero(self.split_of == split)
+        docs = encode_corpus(self.corpus, identity, self.classes, members)
         return view_for_model(docs, self.view_settings, flat)
 
 

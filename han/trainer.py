@@ -3,6 +3,7 @@
 Keras 3's `model.fit` fails under `MultiWorkerMirroredStrategy` (keras-team/keras#20585), so the
 loop is ours: `strategy.run` per step, validation after every epoch, the best epoch chosen on
 validation only, early stopping, and a checkpoint per epoch from which a killed run resumes.
+What is logged where (TensorBoard) is not the loop's business: `callbacks` get every epoch's logs.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +25,8 @@ from han.runtime import Runtime
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
+# (tf.distribute.InputContext, first epoch) → the training source of that input pipeline.
+TrainInputs = Callable[[Any, int], BatchSource]
 
 
 @dataclass
@@ -69,19 +73,11 @@ def make_optimizer(cfg: Mapping):
     return optimizer
 
 
-def predict(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of every document of `source`, in document order."""
-    import tensorflow as tf
-
-    forward = getattr(model, "_han_predict", None)
-    if forward is None:
-        # Batch shapes vary: one trace with unknown dimensions serves every batch.
-        spec = tf.TensorSpec((None,) * (2 if source.flat else 3), tf.int32)
-        forward = tf.function(lambda ids: model(ids, training=False), input_signature=[spec])
-        model._han_predict = forward
+def predict_probs(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of every document of `source` (B, C), in document order, and its labels."""
     chunks, order = [], []
     for ids, _, index in source():
-        chunks.append(forward(tf.constant(ids)).numpy())
+        chunks.append(model.probabilities(ids).numpy())  # compiled once per model (han.models)
         order.append(index)
     width = chunks[0].shape[1] if chunks else 0
     probs = np.zeros((len(source.docs), width), dtype=np.float32)
@@ -201,35 +197,29 @@ class Trainer:
         return tf.function(step, input_signature=[element_spec])
 
     # ---- the loop ----------------------------------------------------------------------
-    def fit(self, train: BatchSource, validation: BatchSource) -> TrainState:
-        import tensorflow as tf
+    def fit(self, train_inputs: TrainInputs, validation: BatchSource) -> TrainState:
+        """Train from the last completed epoch (or the first) to `epochs` or an early stop.
 
+        `train_inputs(input_context, first_epoch)` builds the training source of one input
+        pipeline (`han.train.build_inputs`): the strategy calls it once per pipeline.
+        """
         strategy = self.runtime.strategy
         state = self.restore()
         epochs = int(self.cfg["epochs"])
         patience = int(self.cfg.get("patience") or 0)
-        replicas_per_pipeline = None
+        built: list[BatchSource] = []
 
         def dataset_fn(ctx):
-            nonlocal replicas_per_pipeline
-            replicas_per_pipeline = ctx.num_replicas_in_sync // ctx.num_input_pipelines
-            train.batch_size = ctx.get_per_replica_batch_size(int(self.cfg["batch_size"]))
-            train.shard_index, train.num_shards = ctx.input_pipeline_id, ctx.num_input_pipelines
-            train.steps_multiple = replicas_per_pipeline
-            return train.dataset()
+            built.append(train_inputs(ctx, state.next_epoch))
+            return built[-1].dataset()
 
         dist = strategy.distribute_datasets_from_function(dataset_fn)
+        train = built[0]  # this worker's pipeline: the strategies here build one per worker
         step = self._build_step(dist.element_spec)
         if state.stopped_early or state.next_epoch >= epochs:
             return state
-        train.epoch = state.next_epoch
-        writer = (
-            tf.summary.create_file_writer(str(self.run_dir / "tensorboard" / "train"))
-            if self.runtime.is_chief
-            else tf.summary.create_noop_writer()
-        )
         for epoch in range(state.next_epoch, epochs):
-            steps = len(train) // max(1, replicas_per_pipeline or 1)
+            steps = len(train) // train.steps_multiple  # a step takes a batch per replica
             start = time.perf_counter()
             loss_sum = correct = seen = 0.0
             bar = _progress(steps, f"epoch {epoch + 1}/{epochs}", self.progress)
@@ -244,7 +234,7 @@ class Trainer:
             seconds = time.perf_counter() - start
             state.train_seconds += seconds
             state.train_docs += int(seen)
-            probs, labels = predict(self.model, validation)
+            probs, labels = predict_probs(self.model, validation)
             val = classification_metrics(labels, probs, self.classes)
             logs = {
                 "epoch": epoch + 1,
@@ -261,10 +251,6 @@ class Trainer:
                 epoch + 1, logs["loss"], logs["accuracy"], val["loss"], val["accuracy"],
                 val["macro_f1"], logs["docs_per_second"],
             )
-            with writer.as_default(step=epoch + 1):
-                tf.summary.scalar("epoch/loss", logs["loss"])
-                tf.summary.scalar("epoch/accuracy", logs["accuracy"])
-                tf.summary.scalar("epoch/docs_per_second", logs["docs_per_second"])
             score = -val["loss"] if self.monitor == "loss" else val[self.monitor]
             state.history.append(logs)
             state.next_epoch = epoch + 1
@@ -284,7 +270,6 @@ class Trainer:
             if state.stopped_early:
                 log.info("early stop: no better validation %s for %d epochs", self.monitor, patience)
                 break
-        writer.close()
         return state
 
 
