@@ -72,7 +72,7 @@ def hierarchical(cfg: DictConfig, result: dict) -> None:
 
     bench = cfg.bench
     data = load(cfg, flat=False)
-    grid = (int(bench.max_sentences), int(bench.max_words))
+    grid = (int(bench.grid_sentences), int(bench.grid_words))
     real = float((data.train.padded(np.arange(len(data.train))) != 0).sum())
     result["grid_fill"] = round(real / (len(data.train) * grid[0] * grid[1]), 3)
     result["num_docs"] = len(data.train)

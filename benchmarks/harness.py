@@ -63,7 +63,7 @@ class BenchData:
 def load(cfg: DictConfig, flat: bool, max_tokens: int | None = None) -> BenchData:
     """IMDB (or the configured dataset) at the bench's L × T grid, or flat at N words."""
     bench = cfg.bench
-    view = {"max_sentences": bench.max_sentences, "max_words": bench.max_words}
+    view = {"max_sentences": bench.grid_sentences, "max_words": bench.grid_words}
     if max_tokens:
         view["max_tokens"] = int(max_tokens)
     data = prepare(OmegaConf.merge(cfg.dataset, view), cfg.paths, int(cfg.seed), cfg.workers,
