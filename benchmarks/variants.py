@@ -29,16 +29,8 @@ from han.layers.word_encoder import WordEncoder
 
 
 def stock_call(self: BidirectionalGRU, inputs: Any, mask: Any = None, training: Any = None) -> Any:
-    """The pre-#16 call: Keras' own GRU loops, one per direction."""
-    if mask is None:
-        mask = tf.ones(tf.shape(inputs)[:2], dtype=tf.bool)
-    lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
-    forward = self.forward_gru(inputs, training=training)
-    reversed_inputs = tf.reverse_sequence(inputs, lengths, seq_axis=1, batch_axis=0)
-    backward = self.backward_gru(reversed_inputs, training=training)
-    backward = tf.reverse_sequence(backward, lengths, seq_axis=1, batch_axis=0)
-    states = tf.concat([forward, backward], axis=-1)
-    return states * tf.cast(mask, states.dtype)[..., None]
+    """The pre-#16 call: Keras' own GRU loops, one per direction (the layer's GPU path)."""
+    return self.stock(inputs, mask)
 
 
 def projected_call(

@@ -7,10 +7,17 @@ picked on validation, and each network's difference from it with its paired boot
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import pandas as pd
 
 ORDER = ("tfidf_lr", "ngram_tfidf_lr", "flat", "flat_avg", "han_avg", "han_max", "han")
+
+
+def model_order(models: Iterable[str]) -> list[str]:
+    """Baselines first, then flat, then the hierarchical models (ORDER); others after, sorted."""
+    present = set(models)
+    return [m for m in ORDER if m in present] + sorted(present - set(ORDER))
 
 
 def _cell(row: pd.Series) -> str:
@@ -21,8 +28,7 @@ def _cell(row: pd.Series) -> str:
 
 def headline(table: pd.DataFrame) -> str:
     """Test accuracy (%) mean ± sd (runs) per dataset and model, and HAN − best baseline."""
-    models = [m for m in ORDER if m in set(table["model"])]
-    models += sorted(set(table["model"]) - set(models))
+    models = model_order(table["model"])
     has_baseline = "baseline" in table and table["baseline"].notna().any()
     header = ["dataset", *models]
     if has_baseline:

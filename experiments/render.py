@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.headline import ORDER
+from experiments.headline import model_order
 from experiments.runs import FailedJob
 
 METRICS = ("test_accuracy", "test_macro_f1")
@@ -93,9 +93,8 @@ def plot(table: pd.DataFrame, path: Path, runs: pd.DataFrame | None = None) -> N
     FigureCanvasAgg(fig)
     for k, dataset in enumerate(datasets):
         ax = fig.add_subplot(1, len(datasets), k + 1)
-        sub = table[table["dataset"] == dataset]
-        rank = {m: (ORDER.index(m) if m in ORDER else len(ORDER), m) for m in sub["model"]}
-        sub = sub.iloc[sorted(range(len(sub)), key=lambda i: rank[sub["model"].iloc[i]])]
+        sub = table[table["dataset"] == dataset].set_index("model", drop=False)
+        sub = sub.loc[model_order(sub["model"])]
         means = sub["test_accuracy_mean"].to_numpy(dtype=float)
         low = np.clip(sub["test_accuracy_ci_low"].to_numpy(dtype=float), 0, 1)
         high = np.clip(sub["test_accuracy_ci_high"].to_numpy(dtype=float), 0, 1)
