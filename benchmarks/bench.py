@@ -55,7 +55,7 @@ def run_ours(cfg: DictConfig, model_cfg, data, variant: str) -> dict:
     model = variants.use(build_model(model_cfg, data.vocab_size, len(data.classes)), variant)
     train, evaluate = data.sources(cfg)
     return measure(model, train, evaluate, data.evaluate, data.classes, int(cfg.bench.epochs),
-                   rank=2 if data.flat else 3)
+                   rank=2 if data.flat else 3, optimizer=str(cfg.bench.optimizer))
 
 
 def run_padded(cfg: DictConfig, model, data, shape: tuple[int, ...]) -> dict:

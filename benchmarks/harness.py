@@ -91,12 +91,24 @@ def fixed_grid(source: BatchSource, shape: tuple[int, ...]) -> Batches:
     return batches
 
 
-def compile_steps(model: Any, rank: int, shape: tuple[int, ...] | None = None) -> tuple[Any, Any]:
+def make_adam(kind: str = "keras") -> Any:
+    """Adam(1e-3): Keras' own (what a port uses) or the library's fused one (han/optimizers.py)."""
+    import keras
+
+    from han.optimizers import FusedAdam
+
+    if kind not in ("keras", "fused"):
+        raise ValueError(f"bench.optimizer must be keras or fused, got {kind!r}")
+    return FusedAdam(1e-3) if kind == "fused" else keras.optimizers.Adam(1e-3)
+
+
+def compile_steps(model: Any, rank: int, shape: tuple[int, ...] | None = None,
+                  optimizer: str = "keras") -> tuple[Any, Any]:
     """(train_step(ids, labels) -> loss, forward(ids) -> probabilities) as tf.functions."""
     import keras
     import tensorflow as tf
 
-    optimizer = keras.optimizers.Adam(1e-3)
+    optimizer = make_adam(optimizer)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     # Shapes vary from batch to batch: one trace for all of them, never a retrace mid-run.
     ids_spec = tf.TensorSpec((None, *shape) if shape else (None,) * rank, tf.int32)
@@ -122,11 +134,12 @@ def measure(
     epochs: int,
     rank: int,
     shape: tuple[int, ...] | None = None,
+    optimizer: str = "keras",
 ) -> dict[str, float]:
     """Docs/s (wall and CPU) of training and evaluation, and accuracy after `epochs`."""
     import tensorflow as tf
 
-    train_step, forward = compile_steps(model, rank, shape)
+    train_step, forward = compile_steps(model, rank, shape, optimizer)
     ids, labels, _ = next(iter(train()))  # one warm-up batch so tracing is not timed
     train_step(tf.constant(ids), tf.constant(labels))
     forward(tf.constant(ids))

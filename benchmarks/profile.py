@@ -26,8 +26,9 @@ from han.cli import hydra_main
 # First match wins; names are the op's name scope with "gradient_tape/" and Keras' numeric
 # suffixes removed. The word encoder's GRU loop is the part of it inside a `while`.
 PARTS = [
-    ("optimizer", ("adam/", "Adam")),
-    ("word GRU loop", ("word_encoder/bigru/while", "word_encoder/bigru/forward_gru/while",
+    ("optimizer", ("adam/", "Adam", "sgd/")),
+    ("word GRU loop", ("word_encoder/bigru/while", "word_encoder/bigru/gradient/while",
+                       "word_encoder/bigru/forward_gru/while",
                        "word_encoder/bigru/backward_gru/while", "word_encoder/while")),
     ("embedding", ("word_encoder/embedding", "word_encoder/word_dropout")),
     ("word GRU projection and reordering", ("word_encoder/",)),
@@ -96,7 +97,7 @@ def main(cfg: DictConfig) -> dict:
     keras.utils.set_random_seed(int(cfg.seed))
     model = variants.use(build_model(cfg.model, data.vocab_size, len(data.classes)),
                          str(cfg.bench.variant))
-    train_step, forward = compile_steps(model, 3)
+    train_step, forward = compile_steps(model, 3, optimizer=str(cfg.bench.optimizer))
     steps = int(cfg.bench.profile_steps)
 
     start = time.perf_counter()

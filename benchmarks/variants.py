@@ -9,10 +9,12 @@ weights untouched, so the variants run in one process on the same weights and ba
 - ``fused``: projections up front and one loop for both directions, still projecting every
   position of the word grid;
 - ``distinct``: as fused, but the word encoder projects each distinct word of a batch once
-  (the library's own code).
+  (the library's code at 905dcbf, benchmarks/fused_bigru.py);
+- ``packed``: the library's own layer: packed rows, one loop per direction, a hand-written
+  gradient (han/layers/bigru.py).
 
-Every variant but ``distinct`` also gives the word encoder its pre-#16 call (embed every position,
-then the BiGRU).
+``stock``, ``projected`` and ``fused`` also give the word encoder its pre-#16 call (embed every
+position, then the BiGRU).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from han.layers.bigru import BidirectionalGRU, gru_recurrence
+from benchmarks.fused_bigru import fused_run, gru_recurrence
+from han.layers.bigru import BidirectionalGRU
 from han.layers.word_encoder import WordEncoder
 
 
@@ -75,13 +78,21 @@ def per_position_call(self: WordEncoder, word_ids: Any, training: Any = None) ->
     return self.rnn(embedded, mask=mask, training=training), mask
 
 
+def fused_call(self: BidirectionalGRU, inputs: Any, mask: Any = None, training: Any = None) -> Any:
+    shape = tf.shape(inputs)
+    rows = tf.reshape(inputs, tf.stack([-1, shape[2]]))
+    return fused_run(self, rows, tf.reshape(tf.range(shape[0] * shape[1]), shape[:2]), mask)
+
+
 CALLS: dict[str, Callable[..., Any]] = {
     "stock": stock_call,
     "projected": projected_call,
-    "fused": BidirectionalGRU.call,
-    "distinct": BidirectionalGRU.call,
+    "fused": fused_call,
+    "distinct": fused_call,
+    "packed": BidirectionalGRU.call,
 }
 VARIANTS = tuple(CALLS)
+PER_POSITION = ("stock", "projected", "fused")  # the word encoder's pre-#16 call
 
 
 def use(model: keras.Model, name: str) -> keras.Model:
@@ -91,6 +102,8 @@ def use(model: keras.Model, name: str) -> keras.Model:
     for layer in model._flatten_layers(include_self=False, recursive=True):
         if isinstance(layer, BidirectionalGRU):
             layer.call = types.MethodType(CALLS[name], layer)
-        if isinstance(layer, WordEncoder) and name != "distinct":
+            if name == "distinct":
+                layer.run = types.MethodType(fused_run, layer)
+        if isinstance(layer, WordEncoder) and name in PER_POSITION:
             layer.call = types.MethodType(per_position_call, layer)
     return model

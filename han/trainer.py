@@ -55,17 +55,22 @@ class TrainState:
 
 
 def make_optimizer(cfg: Mapping):
-    """Adam (default) or SGD with momentum 0.9 (the paper), with optional gradient clipping."""
+    """Adam (default) or SGD with momentum 0.9 (the paper), with optional gradient clipping.
+
+    Keras' optimizers with each variable's update fused into one kernel (han/optimizers.py).
+    """
     import keras
+
+    from han.optimizers import FusedAdam, FusedSGD
 
     name = str(cfg.get("optimizer", "adam")).lower()
     kwargs = {"learning_rate": float(cfg.get("learning_rate", 1e-3))}
     if cfg.get("clipnorm"):
         kwargs["global_clipnorm"] = float(cfg["clipnorm"])
     if name == "adam":
-        optimizer = keras.optimizers.Adam(**kwargs)
+        optimizer = FusedAdam(**kwargs)
     elif name == "sgd":
-        optimizer = keras.optimizers.SGD(momentum=float(cfg.get("momentum", 0.9)), **kwargs)
+        optimizer = FusedSGD(momentum=float(cfg.get("momentum", 0.9)), **kwargs)
     else:
         raise ValueError(f"trainer.optimizer must be adam or sgd, got {name!r}")
     if keras.mixed_precision.global_policy().name == "mixed_float16":

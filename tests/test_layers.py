@@ -195,14 +195,16 @@ def _stock_pair(units: int, width: int, seed: int = 0):
     return ours, stock
 
 
-def test_mask_free_bigru_has_the_gradients_of_a_masked_keras_bidirectional_gru() -> None:
+@pytest.mark.parametrize("training", [True, False])
+def test_mask_free_bigru_has_the_gradients_of_a_masked_keras_bidirectional_gru(training) -> None:
+    """training=True runs the hand-written gradient, False TensorFlow's through the bare loop."""
     inputs = tf.constant(_inputs(6, (6, 7, 5)))
     lengths = np.array([7, 1, 4, 0, 3, 6])
     mask = np.arange(7)[None, :] < lengths[:, None]
     ours, stock = _stock_pair(4, 5)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(inputs)
-        got = ours(inputs, mask=mask)
+        got = ours(inputs, mask=mask, training=training)
         expected = stock(inputs, mask=mask) * mask[..., None]
         # A non-linear loss, so every output position weighs differently.
         got_loss, expected_loss = (tf.reduce_sum(tf.sin(3.0 * t)) for t in (got, expected))

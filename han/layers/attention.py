@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -64,9 +65,14 @@ class AttentionPooling(keras.layers.Layer):
     def call(self, inputs: Any, mask: Any = None) -> tuple[Any, Any]:
         if mask is None:
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
-        hidden = ops.cast(self.projection(inputs), "float32")
-        scores = ops.sum(hidden * ops.cast(self.context, "float32"), axis=-1)
-        weights = masked_softmax(scores, ops.cast(mask, "bool"))
+        mask = ops.cast(mask, "bool")
+        # u_t and its score only at the real positions: padding (often half of a word grid)
+        # would only cost the projection's time, and its weight is 0 anyway.
+        positions = tf.where(mask)  # (P, 2)
+        hidden = ops.cast(self.projection(tf.gather_nd(inputs, positions)), "float32")  # (P, A)
+        scores = ops.sum(hidden * ops.cast(self.context, "float32"), axis=-1)  # (P,)
+        scores = tf.scatter_nd(positions, scores, tf.shape(mask, out_type=tf.int64))  # (N, T)
+        weights = masked_softmax(scores, mask)
         return weighted_sum(inputs, weights), weights
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:

@@ -1,90 +1,227 @@
-"""A bidirectional GRU for right-padded sequences: one loop for both directions, no RNN mask.
+"""A bidirectional GRU over packed sequences: each step computes only the rows still running.
 
-Padding only ever follows a sequence's real steps, so a forward GRU's outputs at the real steps
-never see it; and reading each sequence reversed within its own length turns the backward
-direction into a forward pass over real steps too. The GRUs therefore run
-unmasked (a masked RNN loop costs ~60% more on CPU, and cuDNN fails on fully masked rows,
-tensorflow/tensorflow#43103). The result equals a masked `Bidirectional(GRU)` at every real
-step; padded steps are set to zero.
-
-The word-level BiGRU was three quarters of a training step (docs/PERFORMANCE.md), most of it
-the input side `x_t W` inside every step and the reversal of the inputs. Hence, with the
-equations of Keras' GRU (`reset_after=True`, the cuDNN variant; Cho et al. 2014, the paper's
-eqs. 1-4, whose update gate z_t is 1 - z_t here):
+With the equations of Keras' GRU (`reset_after=True`, the cuDNN variant; Cho et al. 2014, the
+paper's eqs. 1-4, whose update gate z_t is 1 - z_t here):
 
     z_t = σ(x_t W_z + b_z + h_{t-1} U_z + c_z)
     r_t = σ(x_t W_r + b_r + h_{t-1} U_r + c_r)
     h̃_t = tanh(x_t W_h + b_h + r_t ⊙ (h_{t-1} U_h + c_h))
     h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h̃_t
 
-- the input projections `x_t W + b` of every step and both directions are one matrix product
-  before the loop, over a table of distinct rows (`run`: the word encoder passes each distinct
-  word of a batch once); only `h_{t-1} U` stays inside the loop;
-- one loop advances the forward and the backward GRU together: their states are one (2, N, H)
-  tensor and each step is one batched (2, N, H)·(2, H, 3H) product, so the loop runs
-  max(length) steps once instead of twice;
-- the backward direction's reversal is a permutation of integer read indices, not of floats.
+On CPU a step of a small GRU costs more in per-op overhead and memory traffic than in
+arithmetic (docs/PERFORMANCE.md), so the layer does as little per step as it can:
 
-The weights stay those of two stock `keras.layers.GRU` sublayers (`forward_gru`,
-`backward_gru`: kernel, recurrent_kernel, bias, in that order), so `.keras` files saved with the
-earlier two-layer implementation load unchanged.
+- **Packing** (PyTorch's PackedSequence, by hand): rows are sorted by length, longest first, so
+  at step t the rows still running are a prefix of n_t rows. Step t computes those n_t rows
+  only; padded steps cost nothing, and no mask enters the loop.
+- **x·W before the loop**: `x W + b` does not depend on the state, so it is one matrix product
+  per direction over a table of distinct rows (the word encoder passes each distinct word of a
+  batch once); the loop keeps `h_{t-1} U`. Reading the backward direction reversed within each
+  row's length is a permutation of integer read indices, not of floats.
+- **One loop per direction**: the two directions are independent, so TensorFlow runs their loops
+  at the same time on two cores.
+- **A hand-written gradient**: training saves, per step, the few terms the backward step needs
+  (∂h_t/∂ of each pre-activation); the backward loop then carries dL/dh_{t-1} with one matrix
+  product a step, and dU, the bias and input gradients are single products after the loop.
+  TensorFlow's own while-loop gradient took three times as long.
+
+The result equals a masked `Bidirectional(GRU)` at every real step, forward and backward
+(tests/test_layers.py); padded steps are zero. The weights stay those of two stock
+`keras.layers.GRU` sublayers (`forward_gru`, `backward_gru`: kernel, recurrent_kernel, bias), so
+`.keras` files saved by any earlier version load unchanged; on a GPU the layer runs those two
+stock GRUs (cuDNN), since the packed loop was only measured on CPU.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import keras
 import tensorflow as tf
 
 
-def gru_recurrence(gate_inputs: Any, candidate_inputs: Any, recurrent_kernel: Any,
-                   candidate_bias: Any, steps: Any) -> Any:
-    """Runs G independent GRUs for `steps` steps from h_0 = 0, time-major throughout.
+class Packing(NamedTuple):
+    """Where each (step t, row) lives once rows are sorted by length, longest first.
 
-    gate_inputs (T, G, N, 2H) = x_t [W_z W_r] + [b_z + c_z, b_r + c_r] (both biases of the two
-    gates are constants outside the loop), candidate_inputs (T, G, N, H) = x_t W_h + b_h,
-    recurrent_kernel (G, H, 3H) = [U_z U_r U_h], candidate_bias (G, 1, H) = c_h.
-    Returns the states (steps, G, N, H). G = 2 runs a forward and a backward GRU in one loop:
-    each step is one batched matrix product for both, so the loop's fixed cost is paid once.
+    Packed position p (0 ≤ p < P, P = number of real positions) holds step `step[p]` of sorted
+    row `row[p]`; step t's rows are positions offsets[t] : offsets[t] + sizes[t].
+    """
+
+    order: Any  # (N,) sorted row -> original row
+    rank: Any  # (N,) original row -> sorted row
+    lengths: Any  # (N,) original row lengths
+    sizes: Any  # (steps,) rows still running at each step, non-increasing
+    offsets: Any  # (steps,) first packed position of each step
+    step: Any  # (P,)
+    row: Any  # (P,) sorted row
+    previous: Any  # (P,) packed position of the same row one step earlier; P at step 0
+
+
+def pack(mask: Any) -> Packing:
+    """The packing of right-padded rows; mask (N, T) bool, a prefix of each row."""
+    lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # (N,)
+    order = tf.argsort(lengths, direction="DESCENDING", stable=True)
+    sorted_lengths = tf.gather(lengths, order)
+    steps = tf.reduce_max(tf.concat([sorted_lengths, [0]], 0))
+    running = tf.range(steps)[:, None] < sorted_lengths[None, :]  # (steps, N)
+    sizes = tf.reduce_sum(tf.cast(running, tf.int32), axis=1)
+    offsets = tf.cumsum(sizes, exclusive=True)
+    where = tf.cast(tf.where(running), tf.int32)  # (P, 2), step-major: the packed order
+    step, row = where[:, 0], where[:, 1]
+    earlier = tf.gather(offsets, tf.maximum(step - 1, 0)) + row
+    previous = tf.where(step > 0, earlier, tf.shape(step)[0])
+    return Packing(order, tf.math.invert_permutation(order), lengths, sizes, offsets, step, row,
+                   previous)
+
+
+def _gradient_scope() -> str:
+    """The layer's name scope, so a profile files the hand-written gradients' ops under it
+    (TensorFlow runs a custom gradient in the scope of the `tape.gradient` call)."""
+    scope = tf.get_current_name_scope()
+    return f"{scope}/gradient/" if scope else "gradient/"
+
+
+def _in_scope(scope: str) -> Any:
+    def wrap(fn: Any) -> Any:
+        def scoped(*args: Any) -> Any:
+            with tf.name_scope(scope):
+                return fn(*args)
+        return scoped
+    return wrap
+
+
+def _array(dtype: Any, steps: Any, width: int) -> tf.TensorArray:
+    """One (n_t, width) element per step, plus a last empty one (see `_concat`)."""
+    return tf.TensorArray(dtype, size=steps + 1, infer_shape=False, element_shape=[None, width])
+
+
+def _concat(array: tf.TensorArray, steps: Any, width: int) -> Any:
+    """The elements stacked row-wise; the empty last element keeps a zero-step batch (every row
+    padding) valid in eager mode, where concatenating no elements fails."""
+    return array.write(steps, tf.zeros([0, width], array.dtype)).concat()
+
+
+def gru_loop(x: Any, recurrent_kernel: Any, candidate_bias: Any, packing: Packing,
+             save: bool) -> tuple[Any, Any]:
+    """One GRU over packed inputs x (P, 3H) = x_t W + b + [c_z, c_r, 0] -> states (P, H).
+
+    With `save`, also the backward terms (P, 5H) of each position: ∂h/∂ of the update and reset
+    pre-activations and of h_{t-1}U_h (3H, the tile of dh they multiply), ∂h/∂ of the candidate
+    pre-activation (H) and z (H).
     """
     units = int(recurrent_kernel.shape[-2])  # static: the splits below need no shape ops
-    dtype = gate_inputs.dtype
-    gates_in = tf.TensorArray(dtype, size=tf.shape(gate_inputs)[0]).unstack(gate_inputs)
-    candidates_in = tf.TensorArray(dtype, size=tf.shape(gate_inputs)[0]).unstack(candidate_inputs)
-    outputs = tf.TensorArray(dtype, size=steps)
-    state = tf.zeros(tf.concat([tf.shape(gate_inputs)[1:3], [units]], 0), dtype)  # (G, N, H)
+    sizes, offsets = packing.sizes, packing.offsets
+    steps = tf.size(sizes)
+    dtype = x.dtype
 
-    def step(t: Any, state: Any, outputs: Any) -> tuple[Any, Any, Any]:
-        inner = tf.matmul(state, recurrent_kernel)  # h_{t-1} U, (G, N, 3H)
-        h_gates, h_candidate = tf.split(inner, [2 * units, units], axis=-1)
-        update, reset = tf.split(tf.sigmoid(gates_in.read(t) + h_gates), 2, axis=-1)
-        candidate = tf.tanh(candidates_in.read(t) + reset * (h_candidate + candidate_bias))
-        state = candidate + update * (state - candidate)  # = z h_{t-1} + (1 - z) h̃_t
-        return t + 1, state, outputs.write(t, state)
+    def array(width: int) -> tf.TensorArray:
+        return _array(dtype, steps, width)
 
-    _, _, outputs = tf.while_loop(
-        lambda t, *_: t < steps, step, (tf.constant(0), state, outputs), maximum_iterations=steps
+    def step(t: Any, state: Any, states: Any, terms: Any) -> tuple[Any, Any, Any, Any]:
+        n, start = sizes[t], offsets[t]
+        state = state[:n]  # the rows still running: a prefix
+        x_gates, x_candidate = tf.split(x[start : start + n], [2 * units, units], -1)
+        h_gates, h_candidate = tf.split(tf.matmul(state, recurrent_kernel), [2 * units, units], -1)
+        update, reset = tf.split(tf.sigmoid(x_gates + h_gates), 2, -1)
+        recurrent = h_candidate + candidate_bias  # h_{t-1} U_h + c_h
+        candidate = tf.tanh(x_candidate + reset * recurrent)
+        gap = state - candidate
+        state = candidate + update * gap  # = z h_{t-1} + (1 - z) h̃_t
+        if save:
+            keep = 1 - update
+            d_candidate = keep * (1 - candidate * candidate)
+            terms = terms.write(t, tf.concat([
+                gap * update * keep,  # ∂h/∂(update pre-activation)
+                d_candidate * recurrent * reset * (1 - reset),  # ∂h/∂(reset pre-activation)
+                d_candidate * reset,  # ∂h/∂(h_{t-1} U_h)
+                d_candidate,  # ∂h/∂(candidate pre-activation)
+                update,  # ∂h/∂h_{t-1}, direct path
+            ], -1))
+        return t + 1, state, states.write(t, state), terms
+
+    first = tf.concat([sizes, [0]], 0)[0]
+    _, _, states, terms = tf.while_loop(
+        lambda t, *_: t < steps, step,
+        (tf.constant(0), tf.zeros(tf.stack([first, units]), dtype), array(units),
+         array(5 * units)),
     )
-    return outputs.stack()
+    return _concat(states, steps, units), (_concat(terms, steps, 5 * units) if save else None)
 
 
-@tf.custom_gradient
-def permute_rows(values: Any, index: Any, inverse: Any) -> Any:
-    """values[index] for a permutation `index` of the rows; the gradient is one more gather
-    (by the inverse permutation) instead of the scatter-add TensorFlow uses for any gather."""
+def packed_gru(x: Any, recurrent_kernel: Any, candidate_bias: Any, packing: Packing,
+               save: bool) -> Any:
+    """`gru_loop`'s states, differentiable through a hand-written backward loop when `save`."""
+    if not save:
+        return gru_loop(x, recurrent_kernel, candidate_bias, packing, save=False)[0]
+    units = int(recurrent_kernel.shape[-2])
+    sizes, offsets = packing.sizes, packing.offsets
+    scope = _gradient_scope()
 
-    def gradient(upstream: Any) -> tuple[Any, None, None]:
-        return tf.gather(upstream, inverse), None, None
+    @tf.custom_gradient
+    def run(x: Any, kernel: Any, bias: Any) -> Any:
+        states, terms = gru_loop(x, kernel, bias, packing, save=True)
 
-    return tf.gather(values, index), gradient
+        @_in_scope(scope)
+        def gradient(upstream: Any) -> tuple[Any, Any, Any]:  # upstream (P, H) = ∂L/∂h
+            steps = tf.size(sizes)
+
+            def back(t: Any, carry: Any, d_states: Any) -> tuple[Any, Any, Any]:
+                n, start = sizes[t], offsets[t]
+                # ∂L/∂h_t: the loss's own, plus step t+1's (whose rows are a prefix of these).
+                dh = upstream[start : start + n] + tf.pad(carry, [[0, n - tf.shape(carry)[0]], [0, 0]])
+                term = terms[start : start + n]
+                d_inner = tf.tile(dh, [1, 3]) * term[:, : 3 * units]  # ∂L/∂(h_{t-1} U)
+                carry = dh * term[:, 4 * units :] + tf.matmul(d_inner, kernel, transpose_b=True)
+                return t - 1, carry, d_states.write(t, dh)
+
+            d_states = _array(x.dtype, steps, units)
+            _, _, d_states = tf.while_loop(
+                lambda t, *_: t >= 0, back,
+                (steps - 1, tf.zeros(tf.stack([steps * 0, units]), x.dtype), d_states),
+            )
+            dh = _concat(d_states, steps, units)  # (P, H)
+            d_inner = tf.tile(dh, [1, 3]) * terms[:, : 3 * units]  # (P, 3H)
+            d_x = tf.concat([d_inner[:, : 2 * units], dh * terms[:, 3 * units : 4 * units]], -1)
+            previous = tf.gather(tf.pad(states, [[0, 1], [0, 0]]), packing.previous)  # h_{t-1}
+            d_kernel = tf.matmul(previous, d_inner, transpose_a=True)  # (H, 3H)
+            d_bias = tf.reduce_sum(d_inner[:, 2 * units :], axis=0, keepdims=True)  # (1, H)
+            return d_x, d_kernel, d_bias
+
+        return states, gradient
+
+    return run(x, recurrent_kernel, candidate_bias)
 
 
-def reversed_time(lengths: Any, steps: Any) -> Any:
-    """(steps, N) int32: step t of the backward GRU reads position len-1-t of its row (t <
-    len), and padded steps stay in place, so each column is a permutation of range(steps)."""
-    t = tf.range(steps)[:, None]  # (steps, 1)
-    return tf.where(t < lengths[None, :], lengths[None, :] - 1 - t, t)  # (steps, N)
+def gather_rows(table: Any, index: Any) -> Any:
+    """table[index] whose gradient is one dense segment sum. TensorFlow's own is IndexedSlices,
+    which the bias and the kernel's product below would each densify again."""
+    scope = _gradient_scope()
+
+    @tf.custom_gradient
+    def run(table: Any) -> Any:
+        @_in_scope(scope)
+        def gradient(upstream: Any) -> Any:
+            return tf.math.unsorted_segment_sum(upstream, index, tf.shape(table)[0])
+
+        return tf.gather(table, index), gradient
+
+    return run(table)
+
+
+def scatter_states(states: Any, index: Any, inverse: Any) -> Any:
+    """[states; 0][index] where every row of `states` is read exactly once (and the zero row
+    any number of times); the gradient is one gather by `inverse`, not a scatter-add."""
+    scope = _gradient_scope()
+
+    @tf.custom_gradient
+    def run(states: Any) -> Any:
+        @_in_scope(scope)
+        def gradient(upstream: Any) -> Any:
+            return tf.gather(upstream, inverse)
+
+        return tf.gather(tf.pad(states, [[0, 1], [0, 0]]), index), gradient
+
+    return run(states)
 
 
 @keras.saving.register_keras_serializable(package="han")
@@ -112,55 +249,50 @@ class BidirectionalGRU(keras.layers.Layer):
         shape = tf.shape(inputs)
         rows = tf.reshape(inputs, tf.stack([-1, shape[2]]))  # (N·T, D): one row per position
         index = tf.reshape(tf.range(shape[0] * shape[1]), shape[:2])  # (N, T)
-        return self.run(rows, index, mask)
+        return self.run(rows, index, mask, training=training)
 
-    def run(self, rows: Any, index: Any, mask: Any = None) -> Any:
-        """rows (R, D), index (N, T) int32 into rows, mask (N, T) -> states (N, T, 2·units)."""
+    def run(self, rows: Any, index: Any, mask: Any = None, training: bool | None = None) -> Any:
+        """rows (R, D), index (N, T) int32 into rows, mask (N, T) -> states (N, T, 2·units).
+
+        Training saves the terms of the hand-written gradient; inference runs the bare loop.
+        """
         if tf.config.list_logical_devices("GPU"):  # cuDNN's fused GRU beats any loop of ours
             return self.stock(tf.gather(rows, index), mask)
         shape = tf.shape(index)
         count, time_steps = shape[0], shape[1]
-        if mask is None:
-            mask = tf.ones(shape, dtype=tf.bool)
-        mask = tf.cast(mask, tf.bool)
-        lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)  # (N,)
-        # No step past the longest row; at least one, so that an all-padding batch has outputs.
-        steps = tf.minimum(tf.maximum(tf.reduce_max(tf.concat([lengths, [0]], 0)), 1), time_steps)
-        cells = (self.forward_gru.cell, self.backward_gru.cell)
-        kernel, recurrent, bias = (
-            [tf.cast(tf.convert_to_tensor(getattr(c, name)), rows.dtype) for c in cells]
-            for name in ("kernel", "recurrent_kernel", "bias")
-        )
-
-        # x W + b once per row and direction: a (2R, 3H) table, forward rows first. The
-        # recurrent biases of the two gates are added here too, once, instead of every step.
+        mask = tf.ones(shape, tf.bool) if mask is None else tf.cast(mask, tf.bool)
+        packing = pack(mask)
         units = self.units
-        table = tf.concat([
-            tf.matmul(rows, k) + b[0] + tf.pad(b[1, : 2 * units], [[0, units]])
-            for k, b in zip(kernel, bias, strict=True)
-        ], 0)
-        # Step t of the forward GRU reads position t, of the backward one position len-1-t.
-        backward_time = reversed_time(lengths, steps)  # (steps, N)
-        forward_rows = tf.transpose(index[:, :steps])  # (steps, N)
-        backward_rows = tf.transpose(tf.gather(index, tf.transpose(backward_time), batch_dims=1))
-        reads = tf.stack([forward_rows, backward_rows + tf.shape(rows)[0]], axis=1)  # (steps, 2, N)
-        gate_inputs, candidate_inputs = tf.split(tf.gather(table, reads), [2 * units, units], -1)
+        sorted_index = tf.gather(index, packing.order)  # (N, T), longest row first
+        position = [packing.step,  # forward: step t reads position t ...
+                    tf.gather(tf.gather(packing.lengths, packing.order), packing.row) - 1
+                    - packing.step]  # ... backward: position len - 1 - t
+        states = []
+        for gru, at in zip((self.forward_gru, self.backward_gru), position, strict=True):
+            kernel, recurrent, bias = (tf.cast(tf.convert_to_tensor(w), rows.dtype)
+                                       for w in (gru.cell.kernel, gru.cell.recurrent_kernel,
+                                                 gru.cell.bias))
+            # x W + b once per row; the gates' recurrent biases c_z, c_r are constants too.
+            table = tf.matmul(rows, kernel) + (bias[0] + tf.pad(bias[1, : 2 * units], [[0, units]]))
+            reads = tf.gather_nd(sorted_index, tf.stack([packing.row, at], 1))  # (P,)
+            states.append(packed_gru(gather_rows(table, reads), recurrent,
+                                     bias[1:, 2 * units :], packing, save=bool(training)))
 
-        candidate_bias = tf.stack([bias[0][1:, 2 * units :], bias[1][1:, 2 * units :]])
-        states = gru_recurrence(gate_inputs, candidate_inputs, tf.stack(recurrent),
-                                candidate_bias, steps)  # (steps, 2, N, H)
-
-        # Back to (N, steps, 2H) in one permutation: forward states in place, backward ones
-        # un-reversed. Flat row of (step t, direction d, column n): (2t + d)·N + n.
-        flat = tf.reshape(states, tf.stack([-1, self.units]))  # (steps·2·N, H)
-        columns = tf.range(count)[None, :]
-        forward_at = (2 * tf.range(steps)[:, None]) * count + columns  # (steps, N)
-        backward_at = (2 * backward_time + 1) * count + columns
-        order = tf.reshape(tf.transpose(tf.stack([forward_at, backward_at], -1), [1, 0, 2]), [-1])
-        outputs = permute_rows(flat, order, tf.math.invert_permutation(order))
-        outputs = tf.reshape(outputs, tf.stack([count, steps, 2 * self.units]))  # (N, steps, 2H)
-        outputs = tf.pad(outputs, [[0, 0], [0, time_steps - steps], [0, 0]])  # (N, T, 2H)
-        return outputs * tf.cast(mask, outputs.dtype)[..., None]
+        # Back to (N, T, 2H): slot (row i, position p) reads the forward state of step p and
+        # the backward state of step len_i - 1 - p, of sorted row rank[i]; padding reads zero.
+        real = tf.shape(packing.step)[0]  # P
+        offsets = tf.concat([packing.offsets, [0]], 0)
+        p = tf.range(time_steps)[None, :]  # (1, T)
+        rank = packing.rank[:, None]  # (N, 1)
+        forward_at = tf.gather(offsets, tf.minimum(p, tf.size(packing.sizes))) + rank
+        backward_at = real + tf.gather(offsets, tf.maximum(packing.lengths[:, None] - 1 - p, 0)) + rank
+        at = tf.where(mask[..., None], tf.stack([forward_at, backward_at], -1), 2 * real)
+        at = tf.reshape(at, [-1])  # (N·T·2,)
+        is_real = at < 2 * real
+        inverse = tf.scatter_nd(tf.boolean_mask(at, is_real)[:, None],
+                                tf.boolean_mask(tf.range(tf.size(at)), is_real), [2 * real])
+        outputs = scatter_states(tf.concat(states, 0), at, inverse)  # (N·T·2, H)
+        return tf.reshape(outputs, tf.stack([count, time_steps, 2 * units]))
 
     def stock(self, inputs: Any, mask: Any = None) -> Any:
         """The same states from the two stock Keras GRUs (cuDNN on a GPU): the backward one

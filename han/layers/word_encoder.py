@@ -115,7 +115,7 @@ class WordEncoder(keras.layers.Layer):
         # embedding's gradient then also has one row per distinct word.
         distinct, index = tf.unique(tf.reshape(word_ids, [-1]))  # (V_batch,), (S·T,)
         index = tf.reshape(index, tf.shape(word_ids))  # (S, T)
-        return self.rnn.run(self.embedding(distinct), index, mask), mask
+        return self.rnn.run(self.embedding(distinct), index, mask, training=training), mask
 
     def get_config(self) -> dict[str, Any]:
         return {
