@@ -55,14 +55,16 @@ def run_ours(cfg: DictConfig, model_cfg, data, variant: str) -> dict:
     model = variants.use(build_model(model_cfg, data.vocab_size, len(data.classes)), variant)
     train, evaluate = data.sources(cfg)
     return measure(model, train, evaluate, data.evaluate, data.classes, int(cfg.bench.epochs),
-                   rank=2 if data.flat else 3, optimizer=str(cfg.bench.optimizer))
+                   rank=2 if data.flat else 3, optimizer=str(cfg.bench.optimizer),
+                   eval_repeats=int(cfg.bench.eval_repeats))
 
 
 def run_padded(cfg: DictConfig, model, data, shape: tuple[int, ...]) -> dict:
     train, evaluate = data.sources(cfg, bucket=False)  # a padded port shuffles without buckets
     evaluate.bucket = True
     return measure(model, fixed_grid(train, shape), fixed_grid(evaluate, shape), data.evaluate,
-                   data.classes, int(cfg.bench.epochs), rank=len(shape) + 1, shape=shape)
+                   data.classes, int(cfg.bench.epochs), rank=len(shape) + 1, shape=shape,
+                   optimizer=str(cfg.bench.optimizer), eval_repeats=int(cfg.bench.eval_repeats))
 
 
 def hierarchical(cfg: DictConfig, result: dict) -> None:

@@ -84,6 +84,19 @@ def fused_call(self: BidirectionalGRU, inputs: Any, mask: Any = None, training: 
     return fused_run(self, rows, tf.reshape(tf.range(shape[0] * shape[1]), shape[:2]), mask)
 
 
+def per_position_real(self: WordEncoder, word_ids: Any, training: Any = None) -> tuple[Any, Any]:
+    """`WordEncoder.encode_real` on top of the pre-#16 call: the grid, then its real positions."""
+    states, mask = per_position_call(self, word_ids, training)
+    return tf.boolean_mask(states, mask), mask
+
+
+def fused_run_real(self: BidirectionalGRU, rows: Any, index: Any, mask: Any = None,
+                   training: Any = None, real_only: bool = False) -> Any:
+    """`fused_run` behind the library's `run` signature (real positions cut from the grid)."""
+    states = fused_run(self, rows, index, mask)
+    return tf.boolean_mask(states, mask) if real_only else states
+
+
 CALLS: dict[str, Callable[..., Any]] = {
     "stock": stock_call,
     "projected": projected_call,
@@ -103,7 +116,8 @@ def use(model: keras.Model, name: str) -> keras.Model:
         if isinstance(layer, BidirectionalGRU):
             layer.call = types.MethodType(CALLS[name], layer)
             if name == "distinct":
-                layer.run = types.MethodType(fused_run, layer)
+                layer.run = types.MethodType(fused_run_real, layer)
         if isinstance(layer, WordEncoder) and name in PER_POSITION:
             layer.call = types.MethodType(per_position_call, layer)
+            layer.encode_real = types.MethodType(per_position_real, layer)
     return model

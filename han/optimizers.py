@@ -47,6 +47,9 @@ def _dense(gradient: Any) -> Any:
 class FusedAdam(keras.optimizers.Adam):
     """`keras.optimizers.Adam` (amsgrad=False) with one `ResourceApplyAdam` per variable."""
 
+    def __init__(self, *args: Any, name: str = "adam", **kwargs: Any) -> None:
+        super().__init__(*args, name=name, **kwargs)  # Keras' name: the same variable paths
+
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         if self.amsgrad or not _fusable(self, gradient, variable):
             return super().update_step(gradient, variable, learning_rate)
@@ -71,6 +74,9 @@ class FusedAdam(keras.optimizers.Adam):
 @keras.saving.register_keras_serializable(package="han")
 class FusedSGD(keras.optimizers.SGD):
     """`keras.optimizers.SGD` with momentum > 0, one `ResourceApplyKerasMomentum` per variable."""
+
+    def __init__(self, *args: Any, name: str = "sgd", **kwargs: Any) -> None:
+        super().__init__(*args, name=name, **kwargs)
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         if self.momentum == 0 or not _fusable(self, gradient, variable):

@@ -152,17 +152,17 @@ def test_only_real_sentences_are_encoded_on_a_left_aligned_grid(monkeypatch) -> 
     ids[0, :3, 0] = 7
     ids[0, 1] = 0  # a hole between two real sentences
     seen: dict[str, Any] = {}
-    word_call, sentence_call = model.word_encoder.call, model.sentence_encoder.call
+    word_call, sentence_call = model.word_encoder.encode_real, model.sentence_encoder.call
 
     def word_spy(word_ids, training=None):
         seen.setdefault("word_ids", []).append(word_ids.numpy())
-        return word_call(word_ids, training=training)
+        return word_call(word_ids, training)
 
     def sentence_spy(inputs, mask=None, training=None):
         seen["mask"] = mask.numpy()
         return sentence_call(inputs, mask=mask, training=training)
 
-    monkeypatch.setattr(model.word_encoder, "call", word_spy)
+    monkeypatch.setattr(model.word_encoder, "encode_real", word_spy)
     monkeypatch.setattr(model.sentence_encoder, "call", sentence_spy)
     model(ids)
     real = (ids != 0).any(axis=-1)

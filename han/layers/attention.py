@@ -69,11 +69,25 @@ class AttentionPooling(keras.layers.Layer):
         # u_t and its score only at the real positions: padding (often half of a word grid)
         # would only cost the projection's time, and its weight is 0 anyway.
         positions = tf.where(mask)  # (P, 2)
-        hidden = ops.cast(self.projection(tf.gather_nd(inputs, positions)), "float32")  # (P, A)
+        weights = self._weights(tf.gather_nd(inputs, positions), positions, mask)
+        return weighted_sum(inputs, weights), weights
+
+    def pool_real(self, values: Any, mask: Any) -> tuple[Any, Any]:
+        """The same from the real positions' vectors only: values (P, D) in `tf.where(mask)`
+        order, mask (N, T) -> (pooled (N, D), weights (N, T)); no padded grid is built."""
+        positions = tf.where(mask)  # (P, 2): row, position
+        weights = self._weights(values, positions, mask)  # (N, T)
+        alpha = tf.gather_nd(weights, positions)[:, None]  # (P, 1)
+        pooled = tf.math.unsorted_segment_sum(ops.cast(values, "float32") * alpha,
+                                              positions[:, 0], tf.shape(mask)[0])
+        return ops.cast(pooled, values.dtype), weights
+
+    def _weights(self, values: Any, positions: Any, mask: Any) -> Any:
+        """α (N, T) from the real positions' vectors (P, D) (eqs. 6-7 / 9-10)."""
+        hidden = ops.cast(self.projection(values), "float32")  # u_t, (P, A)
         scores = ops.sum(hidden * ops.cast(self.context, "float32"), axis=-1)  # (P,)
         scores = tf.scatter_nd(positions, scores, tf.shape(mask, out_type=tf.int64))  # (N, T)
-        weights = masked_softmax(scores, mask)
-        return weighted_sum(inputs, weights), weights
+        return masked_softmax(scores, mask)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None

@@ -117,13 +117,19 @@ def gru_loop(x: Any, recurrent_kernel: Any, candidate_bias: Any, packing: Packin
     def array(width: int) -> tf.TensorArray:
         return _array(dtype, steps, width)
 
+    # Two products a step rather than one and a split (a copy); the bias add fuses into the
+    # second (oneDNN's MatMul + BiasAdd).
+    gates_kernel, candidate_kernel = recurrent_kernel[:, : 2 * units], recurrent_kernel[:, 2 * units :]
+    candidate_bias = tf.reshape(candidate_bias, [units])
+
     def step(t: Any, state: Any, states: Any, terms: Any) -> tuple[Any, Any, Any, Any]:
         n, start = sizes[t], offsets[t]
         state = state[:n]  # the rows still running: a prefix
-        x_gates, x_candidate = tf.split(x[start : start + n], [2 * units, units], -1)
-        h_gates, h_candidate = tf.split(tf.matmul(state, recurrent_kernel), [2 * units, units], -1)
-        update, reset = tf.split(tf.sigmoid(x_gates + h_gates), 2, -1)
-        recurrent = h_candidate + candidate_bias  # h_{t-1} U_h + c_h
+        rows = x[start : start + n]
+        gates = tf.sigmoid(rows[:, : 2 * units] + tf.matmul(state, gates_kernel))
+        update, reset = tf.split(gates, 2, -1)
+        recurrent = tf.nn.bias_add(tf.matmul(state, candidate_kernel), candidate_bias)  # h U_h + c_h
+        x_candidate = rows[:, 2 * units :]
         candidate = tf.tanh(x_candidate + reset * recurrent)
         gap = state - candidate
         state = candidate + update * gap  # = z h_{t-1} + (1 - z) h̃_t
@@ -201,7 +207,11 @@ def gather_rows(table: Any, index: Any) -> Any:
     def run(table: Any) -> Any:
         @_in_scope(scope)
         def gradient(upstream: Any) -> Any:
-            return tf.math.unsorted_segment_sum(upstream, index, tf.shape(table)[0])
+            # Sorted by row first: TensorFlow's sorted segment sum reads and writes in order,
+            # ~1.7x faster on CPU than the unsorted one over (P, 3H) gradients.
+            order = tf.argsort(index, stable=True)
+            summed = tf.math.segment_sum(tf.gather(upstream, order), tf.gather(index, order))
+            return tf.pad(summed, [[0, tf.shape(table)[0] - tf.shape(summed)[0]], [0, 0]])
 
         return tf.gather(table, index), gradient
 
@@ -251,13 +261,17 @@ class BidirectionalGRU(keras.layers.Layer):
         index = tf.reshape(tf.range(shape[0] * shape[1]), shape[:2])  # (N, T)
         return self.run(rows, index, mask, training=training)
 
-    def run(self, rows: Any, index: Any, mask: Any = None, training: bool | None = None) -> Any:
+    def run(self, rows: Any, index: Any, mask: Any = None, training: bool | None = None,
+            real_only: bool = False) -> Any:
         """rows (R, D), index (N, T) int32 into rows, mask (N, T) -> states (N, T, 2·units).
 
-        Training saves the terms of the hand-written gradient; inference runs the bare loop.
+        With `real_only`, the states of the real positions only, (P, 2·units) in the order of
+        `tf.where(mask)` (row by row): what attention needs, without the padded grid. Training
+        saves the terms of the hand-written gradient; inference runs the bare loop.
         """
         if tf.config.list_logical_devices("GPU"):  # cuDNN's fused GRU beats any loop of ours
-            return self.stock(tf.gather(rows, index), mask)
+            states = self.stock(tf.gather(rows, index), mask)
+            return tf.boolean_mask(states, mask) if real_only else states
         shape = tf.shape(index)
         count, time_steps = shape[0], shape[1]
         mask = tf.ones(shape, tf.bool) if mask is None else tf.cast(mask, tf.bool)
@@ -286,8 +300,12 @@ class BidirectionalGRU(keras.layers.Layer):
         rank = packing.rank[:, None]  # (N, 1)
         forward_at = tf.gather(offsets, tf.minimum(p, tf.size(packing.sizes))) + rank
         backward_at = real + tf.gather(offsets, tf.maximum(packing.lengths[:, None] - 1 - p, 0)) + rank
-        at = tf.where(mask[..., None], tf.stack([forward_at, backward_at], -1), 2 * real)
-        at = tf.reshape(at, [-1])  # (N·T·2,)
+        at = tf.stack([forward_at, backward_at], -1)  # (N, T, 2)
+        if real_only:  # a permutation of the 2P packed states: its inverse is the gradient
+            at = tf.reshape(tf.boolean_mask(at, mask), [-1])  # (2P,)
+            outputs = scatter_states(tf.concat(states, 0), at, tf.math.invert_permutation(at))
+            return tf.reshape(outputs, tf.stack([real, 2 * units]))  # (P, 2H)
+        at = tf.reshape(tf.where(mask[..., None], at, 2 * real), [-1])  # (N·T·2,)
         is_real = at < 2 * real
         inverse = tf.scatter_nd(tf.boolean_mask(at, is_real)[:, None],
                                 tf.boolean_mask(tf.range(tf.size(at)), is_real), [2 * real])

@@ -9,9 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from han.layers.attention import AttentionPooling, weighted_sum
+
+
+def pool_real_on_grid(layer: keras.layers.Layer, values: Any, mask: Any) -> tuple[Any, Any]:
+    """`pool_real` for a pooling that needs the grid: the real vectors scattered back into it."""
+    shape = tf.concat([tf.shape(mask, out_type=tf.int64), tf.shape(values, out_type=tf.int64)[1:]], 0)
+    return layer(tf.scatter_nd(tf.where(mask), values, shape), mask=mask)
 
 
 def _valid_mask(inputs: Any, mask: Any) -> Any:
@@ -36,6 +43,9 @@ class MaskedAveragePooling(keras.layers.Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None
+
+    def pool_real(self, values: Any, mask: Any) -> tuple[Any, Any]:
+        return pool_real_on_grid(self, values, mask)
 
 
 @keras.saving.register_keras_serializable(package="han")
@@ -66,6 +76,9 @@ class MaskedMaxPooling(keras.layers.Layer):
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> None:
         return None
+
+    def pool_real(self, values: Any, mask: Any) -> tuple[Any, Any]:
+        return pool_real_on_grid(self, values, mask)
 
 
 POOLING_KINDS = ("attention", "average", "max")

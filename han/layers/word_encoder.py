@@ -102,6 +102,14 @@ class WordEncoder(keras.layers.Layer):
         self.rnn.build((*input_shape, self.embedding_dim))
 
     def call(self, word_ids: Any, training: bool | None = None) -> tuple[Any, Any]:
+        return self._encode(word_ids, training, real_only=False)
+
+    def encode_real(self, word_ids: Any, training: bool | None = None) -> tuple[Any, Any]:
+        """word_ids (S, T) -> (states of the real words (P, 2·gru_units), in `tf.where(mask)`
+        order, and mask (S, T)): for attention, which needs no padded grid."""
+        return self._encode(word_ids, training, real_only=True)
+
+    def _encode(self, word_ids: Any, training: bool | None, real_only: bool) -> tuple[Any, Any]:
         word_ids = ops.cast(word_ids, "int32")
         if self.word_dropout is not None:
             word_ids = self.word_dropout(word_ids, training=training)
@@ -109,13 +117,17 @@ class WordEncoder(keras.layers.Layer):
         if training and self.embedding_dropout > 0:
             # Dropout draws a mask per position, so every position needs its own embedding.
             embedded = self.dropout(self.embedding(word_ids), training=training)
-            return self.rnn(embedded, mask=mask, training=training), mask
-        # x W of the GRUs once per distinct word of the batch rather than once per position
-        # (a batch of 64 IMDB reviews holds ~4x fewer distinct words than positions); the
-        # embedding's gradient then also has one row per distinct word.
-        distinct, index = tf.unique(tf.reshape(word_ids, [-1]))  # (V_batch,), (S·T,)
-        index = tf.reshape(index, tf.shape(word_ids))  # (S, T)
-        return self.rnn.run(self.embedding(distinct), index, mask, training=training), mask
+            shape = tf.shape(word_ids)
+            rows = tf.reshape(embedded, tf.stack([-1, self.embedding_dim]))
+            index = tf.reshape(tf.range(shape[0] * shape[1]), shape)
+        else:
+            # x W of the GRUs once per distinct word of the batch rather than once per position
+            # (a batch of 64 IMDB reviews holds ~4x fewer distinct words than positions); the
+            # embedding's gradient then also has one row per distinct word.
+            distinct, index = tf.unique(tf.reshape(word_ids, [-1]))  # (V_batch,), (S·T,)
+            rows, index = self.embedding(distinct), tf.reshape(index, tf.shape(word_ids))
+        states = self.rnn.run(rows, index, mask, training=training, real_only=real_only)
+        return states, mask
 
     def get_config(self) -> dict[str, Any]:
         return {
