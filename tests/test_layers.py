@@ -106,6 +106,32 @@ def test_pooling_under_mixed_precision(make, mixed_precision) -> None:
     assert np.all(weights.numpy()[~MASK] == 0.0)
 
 
+@pytest.mark.parametrize("make", POOLINGS)
+def test_pooling_the_real_positions_alone_equals_pooling_the_padded_grid(make) -> None:
+    """`pool_real` (what the HAN's word level uses: no padded grid) gives the grid's numbers;
+    padding keeps exactly zero weight."""
+    layer = make()
+    grid = _inputs(4) * MASK[..., None]
+    mask = MASK.copy()
+    mask[1] = False  # and a row without any real position
+    pooled, weights = layer(grid, mask=mask)
+    real_pooled, real_weights = layer.pool_real(tf.boolean_mask(grid, mask), mask)
+    np.testing.assert_allclose(real_pooled.numpy(), pooled.numpy(), atol=1e-6)
+    np.testing.assert_allclose(real_weights.numpy(), weights.numpy(), atol=1e-6)
+    assert np.all(real_weights.numpy()[~mask] == 0.0)
+    assert np.all(real_pooled.numpy()[1] == 0.0)
+
+
+@pytest.mark.parametrize("training", [False, True])
+def test_word_encoder_real_states_are_the_grids_real_positions(training) -> None:
+    encoder = WordEncoder(vocab_size=20, embedding_dim=8, gru_units=4)
+    ids = np.array([[3, 4, 5, 0], [7, 0, 0, 0], [0, 0, 0, 0], [9, 3, 3, 3]], dtype="int32")
+    states, mask = encoder(ids, training=training)
+    real, real_mask = encoder.encode_real(ids, training=training)
+    np.testing.assert_array_equal(real_mask.numpy(), mask.numpy())
+    np.testing.assert_allclose(real.numpy(), states.numpy()[ids != 0], atol=1e-6)
+
+
 def test_word_encoder_shapes_mask_and_padding_invariance() -> None:
     encoder = WordEncoder(vocab_size=20, embedding_dim=8, gru_units=4)
     ids = np.array([[3, 4, 5, 0], [7, 0, 0, 0], [0, 0, 0, 0]], dtype="int32")
@@ -180,6 +206,26 @@ def test_mask_free_bigru_equals_a_masked_keras_bidirectional_gru() -> None:
     np.testing.assert_allclose(ours(inputs, mask=mask).numpy(), expected, atol=1e-6)
     # The path a GPU takes (the two stock GRUs, cuDNN there) gives the same states.
     np.testing.assert_allclose(ours.stock(inputs, mask=mask).numpy(), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("shape", [(0, 5, 4), (3, 5, 4), (2, 0, 4)], ids=["no-rows", "all-padding",
+                                                                          "no-steps"])
+def test_bigru_gives_zeros_for_a_batch_without_real_steps(shape, training) -> None:
+    """Eager and compiled: the packed loops run zero steps (every row padding, or no row)."""
+    layer = BidirectionalGRU(3)
+    layer.build((None, None, 4))
+    inputs = tf.random.normal(shape)
+    mask = tf.zeros(shape[:2], tf.bool)
+    compiled = tf.function(lambda x, m: layer(x, mask=m, training=training))
+    for run in (lambda x, m: layer(x, mask=m, training=training), compiled):
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            states = run(inputs, mask)
+        assert states.shape == (*shape[:2], 6)
+        assert np.all(states.numpy() == 0.0)
+        gradient = tape.gradient(tf.reduce_sum(states), inputs)
+        assert gradient is None or np.all(gradient.numpy() == 0.0)
 
 
 def _stock_pair(units: int, width: int, seed: int = 0):

@@ -95,127 +95,136 @@ def _array(dtype: Any, steps: Any, width: int) -> tf.TensorArray:
     return tf.TensorArray(dtype, size=steps + 1, infer_shape=False, element_shape=[None, width])
 
 
+def _split(value: Any, sizes: Any) -> tf.TensorArray:
+    """value (P, width) as one element per step (sizes[t] rows each): reading an element is a
+    reference, where slicing rows out of `value` every step would be a copy. A last empty
+    element keeps a zero-step batch valid in eager mode (see `_concat`)."""
+    return tf.TensorArray(value.dtype, size=tf.size(sizes) + 1, infer_shape=False,
+                          element_shape=[None, int(value.shape[-1])]
+                          ).split(value, tf.concat([sizes, [0]], 0))
+
+
 def _concat(array: tf.TensorArray, steps: Any, width: int) -> Any:
     """The elements stacked row-wise; the empty last element keeps a zero-step batch (every row
     padding) valid in eager mode, where concatenating no elements fails."""
     return array.write(steps, tf.zeros([0, width], array.dtype)).concat()
 
 
-def gru_loop(x: Any, recurrent_kernel: Any, candidate_bias: Any, packing: Packing,
-             save: bool) -> tuple[Any, Any]:
-    """One GRU over packed inputs x (P, 3H) = x_t W + b + [c_z, c_r, 0] -> states (P, H).
+def gru_loop(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bias: Any,
+             packing: Packing, save: bool) -> tuple[Any, ...]:
+    """One GRU over packed inputs -> states (P, H).
 
-    With `save`, also the backward terms (P, 5H) of each position: ∂h/∂ of the update and reset
-    pre-activations and of h_{t-1}U_h (3H, the tile of dh they multiply), ∂h/∂ of the candidate
-    pre-activation (H) and z (H).
+    x_gates (P, 2H) = x_t [W_z W_r] + [b_z + c_z, b_r + c_r], x_candidate (P, H) = x_t W_h + b_h.
+    With `save`, also three backward terms of each position: k (P, 3H), ∂h/∂ of the update and
+    reset pre-activations and of h_{t-1}U_h (what the tile of dh multiplies); a (P, H), ∂h/∂ of
+    the candidate pre-activation; z (P, H), ∂h/∂h_{t-1} along the direct path.
     """
     units = int(recurrent_kernel.shape[-2])  # static: the splits below need no shape ops
-    sizes, offsets = packing.sizes, packing.offsets
+    sizes = packing.sizes
     steps = tf.size(sizes)
-    dtype = x.dtype
-
-    def array(width: int) -> tf.TensorArray:
-        return _array(dtype, steps, width)
-
+    dtype = x_gates.dtype
+    # Each step's rows as list elements: a read is a reference, where a slice is a copy.
+    gates_in, candidates_in = (_split(v, sizes) for v in (x_gates, x_candidate))
     # Two products a step rather than one and a split (a copy); the bias add fuses into the
     # second (oneDNN's MatMul + BiasAdd).
     gates_kernel, candidate_kernel = recurrent_kernel[:, : 2 * units], recurrent_kernel[:, 2 * units :]
     candidate_bias = tf.reshape(candidate_bias, [units])
 
-    def step(t: Any, state: Any, states: Any, terms: Any) -> tuple[Any, Any, Any, Any]:
-        n, start = sizes[t], offsets[t]
-        state = state[:n]  # the rows still running: a prefix
-        rows = x[start : start + n]
-        gates = tf.sigmoid(rows[:, : 2 * units] + tf.matmul(state, gates_kernel))
+    def step(t: Any, state: Any, *arrays: Any) -> tuple[Any, ...]:
+        state = state[: sizes[t]]  # the rows still running: a prefix
+        gates = tf.sigmoid(gates_in.read(t) + tf.matmul(state, gates_kernel))
         update, reset = tf.split(gates, 2, -1)
         recurrent = tf.nn.bias_add(tf.matmul(state, candidate_kernel), candidate_bias)  # h U_h + c_h
-        x_candidate = rows[:, 2 * units :]
-        candidate = tf.tanh(x_candidate + reset * recurrent)
+        candidate = tf.tanh(candidates_in.read(t) + reset * recurrent)
         gap = state - candidate
         state = candidate + update * gap  # = z h_{t-1} + (1 - z) h̃_t
+        out = [state]
         if save:
             keep = 1 - update
             d_candidate = keep * (1 - candidate * candidate)
-            terms = terms.write(t, tf.concat([
-                gap * update * keep,  # ∂h/∂(update pre-activation)
-                d_candidate * recurrent * reset * (1 - reset),  # ∂h/∂(reset pre-activation)
-                d_candidate * reset,  # ∂h/∂(h_{t-1} U_h)
-                d_candidate,  # ∂h/∂(candidate pre-activation)
-                update,  # ∂h/∂h_{t-1}, direct path
-            ], -1))
-        return t + 1, state, states.write(t, state), terms
+            out += [tf.concat([gap * update * keep,  # ∂h/∂(update pre-activation)
+                               d_candidate * recurrent * reset * (1 - reset),  # ∂h/∂(reset pre-act.)
+                               d_candidate * reset], -1),  # ∂h/∂(h_{t-1} U_h)
+                    d_candidate, update]
+        return (t + 1, state, *(a.write(t, v) for a, v in zip(arrays, out, strict=True)))
 
+    widths = [units, 3 * units, units, units] if save else [units]
     first = tf.concat([sizes, [0]], 0)[0]
-    _, _, states, terms = tf.while_loop(
+    _, _, *arrays = tf.while_loop(
         lambda t, *_: t < steps, step,
-        (tf.constant(0), tf.zeros(tf.stack([first, units]), dtype), array(units),
-         array(5 * units)),
+        (tf.constant(0), tf.zeros(tf.stack([first, units]), dtype),
+         *(_array(dtype, steps, w) for w in widths)),
     )
-    return _concat(states, steps, units), (_concat(terms, steps, 5 * units) if save else None)
+    return tuple(_concat(a, steps, w) for a, w in zip(arrays, widths, strict=True))
 
 
-def packed_gru(x: Any, recurrent_kernel: Any, candidate_bias: Any, packing: Packing,
-               save: bool) -> Any:
+def packed_gru(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bias: Any,
+               packing: Packing, save: bool) -> Any:
     """`gru_loop`'s states, differentiable through a hand-written backward loop when `save`."""
     if not save:
-        return gru_loop(x, recurrent_kernel, candidate_bias, packing, save=False)[0]
+        return gru_loop(x_gates, x_candidate, recurrent_kernel, candidate_bias, packing, False)[0]
     units = int(recurrent_kernel.shape[-2])
-    sizes, offsets = packing.sizes, packing.offsets
+    sizes = packing.sizes
     scope = _gradient_scope()
 
     @tf.custom_gradient
-    def run(x: Any, kernel: Any, bias: Any) -> Any:
-        states, terms = gru_loop(x, kernel, bias, packing, save=True)
+    def run(x_gates: Any, x_candidate: Any, kernel: Any, bias: Any) -> Any:
+        states, k, a, z = gru_loop(x_gates, x_candidate, kernel, bias, packing, save=True)
 
         @_in_scope(scope)
-        def gradient(upstream: Any) -> tuple[Any, Any, Any]:  # upstream (P, H) = ∂L/∂h
+        def gradient(upstream: Any) -> tuple[Any, Any, Any, Any]:  # upstream (P, H) = ∂L/∂h
             steps = tf.size(sizes)
+            dtype = upstream.dtype
+            ups, ks, zs = (_split(v, sizes) for v in (upstream, k, z))
 
             def back(t: Any, carry: Any, d_states: Any) -> tuple[Any, Any, Any]:
-                n, start = sizes[t], offsets[t]
                 # ∂L/∂h_t: the loss's own, plus step t+1's (whose rows are a prefix of these).
-                dh = upstream[start : start + n] + tf.pad(carry, [[0, n - tf.shape(carry)[0]], [0, 0]])
-                term = terms[start : start + n]
-                d_inner = tf.tile(dh, [1, 3]) * term[:, : 3 * units]  # ∂L/∂(h_{t-1} U)
-                carry = dh * term[:, 4 * units :] + tf.matmul(d_inner, kernel, transpose_b=True)
+                dh = ups.read(t) + tf.pad(carry, [[0, sizes[t] - tf.shape(carry)[0]], [0, 0]])
+                d_inner = tf.tile(dh, [1, 3]) * ks.read(t)  # ∂L/∂(h_{t-1} U)
+                carry = dh * zs.read(t) + tf.matmul(d_inner, kernel, transpose_b=True)
                 return t - 1, carry, d_states.write(t, dh)
 
-            d_states = _array(x.dtype, steps, units)
             _, _, d_states = tf.while_loop(
                 lambda t, *_: t >= 0, back,
-                (steps - 1, tf.zeros(tf.stack([steps * 0, units]), x.dtype), d_states),
+                (steps - 1, tf.zeros(tf.stack([steps * 0, units]), dtype),
+                 _array(dtype, steps, units)),
             )
             dh = _concat(d_states, steps, units)  # (P, H)
-            d_inner = tf.tile(dh, [1, 3]) * terms[:, : 3 * units]  # (P, 3H)
-            d_x = tf.concat([d_inner[:, : 2 * units], dh * terms[:, 3 * units : 4 * units]], -1)
+            d_inner = tf.tile(dh, [1, 3]) * k  # (P, 3H)
             previous = tf.gather(tf.pad(states, [[0, 1], [0, 0]]), packing.previous)  # h_{t-1}
             d_kernel = tf.matmul(previous, d_inner, transpose_a=True)  # (H, 3H)
-            d_bias = tf.reduce_sum(d_inner[:, 2 * units :], axis=0, keepdims=True)  # (1, H)
-            return d_x, d_kernel, d_bias
+            d_bias = tf.reduce_sum(d_inner, axis=0, keepdims=True)[:, 2 * units :]  # (1, H)
+            return d_inner[:, : 2 * units], dh * a, d_kernel, d_bias
 
         return states, gradient
 
-    return run(x, recurrent_kernel, candidate_bias)
+    return run(x_gates, x_candidate, recurrent_kernel, candidate_bias)
 
 
-def gather_rows(table: Any, index: Any) -> Any:
-    """table[index] whose gradient is one dense segment sum. TensorFlow's own is IndexedSlices,
-    which the bias and the kernel's product below would each densify again."""
+def gather_rows(tables: list[Any], index: Any) -> list[Any]:
+    """[table[index] for each table], whose gradients are dense segment sums sharing one sort.
+
+    TensorFlow's own gradient is IndexedSlices, which the bias and the kernel's product
+    upstream would each densify again; sorted by row first, TensorFlow's sorted segment sum
+    reads and writes in order, ~1.7x faster on CPU than the unsorted one.
+    """
     scope = _gradient_scope()
 
     @tf.custom_gradient
-    def run(table: Any) -> Any:
+    def run(*tables: Any) -> Any:
         @_in_scope(scope)
-        def gradient(upstream: Any) -> Any:
-            # Sorted by row first: TensorFlow's sorted segment sum reads and writes in order,
-            # ~1.7x faster on CPU than the unsorted one over (P, 3H) gradients.
+        def gradient(*upstream: Any) -> list[Any]:
             order = tf.argsort(index, stable=True)
-            summed = tf.math.segment_sum(tf.gather(upstream, order), tf.gather(index, order))
-            return tf.pad(summed, [[0, tf.shape(table)[0] - tf.shape(summed)[0]], [0, 0]])
+            ids = tf.gather(index, order)
+            sums = []
+            for table, grad in zip(tables, upstream, strict=True):
+                summed = tf.math.segment_sum(tf.gather(grad, order), ids)
+                sums.append(tf.pad(summed, [[0, tf.shape(table)[0] - tf.shape(summed)[0]], [0, 0]]))
+            return sums
 
-        return tf.gather(table, index), gradient
+        return [tf.gather(table, index) for table in tables], gradient
 
-    return run(table)
+    return run(*tables)
 
 
 def scatter_states(states: Any, index: Any, inverse: Any) -> Any:
@@ -289,8 +298,9 @@ class BidirectionalGRU(keras.layers.Layer):
             # x W + b once per row; the gates' recurrent biases c_z, c_r are constants too.
             table = tf.matmul(rows, kernel) + (bias[0] + tf.pad(bias[1, : 2 * units], [[0, units]]))
             reads = tf.gather_nd(sorted_index, tf.stack([packing.row, at], 1))  # (P,)
-            states.append(packed_gru(gather_rows(table, reads), recurrent,
-                                     bias[1:, 2 * units :], packing, save=bool(training)))
+            x_gates, x_candidate = gather_rows(tf.split(table, [2 * units, units], -1), reads)
+            states.append(packed_gru(x_gates, x_candidate, recurrent, bias[1:, 2 * units :],
+                                     packing, save=bool(training)))
 
         # Back to (N, T, 2H): slot (row i, position p) reads the forward state of step p and
         # the backward state of step len_i - 1 - p, of sorted row rank[i]; padding reads zero.
