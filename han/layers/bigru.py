@@ -96,11 +96,11 @@ def _array(dtype: Any, steps: Any, width: int) -> tf.TensorArray:
 
 
 def _split(value: Any, sizes: Any) -> tf.TensorArray:
-    """value (P, width) as one element per step (sizes[t] rows each): reading an element is a
+    """value (P, ...) as one element per step (sizes[t] rows each): reading an element is a
     reference, where slicing rows out of `value` every step would be a copy. A last empty
     element keeps a zero-step batch valid in eager mode (see `_concat`)."""
     return tf.TensorArray(value.dtype, size=tf.size(sizes) + 1, infer_shape=False,
-                          element_shape=[None, int(value.shape[-1])]
+                          element_shape=[None, *value.shape[1:]]
                           ).split(value, tf.concat([sizes, [0]], 0))
 
 
@@ -110,21 +110,22 @@ def _concat(array: tf.TensorArray, steps: Any, width: int) -> Any:
     return array.write(steps, tf.zeros([0, width], array.dtype)).concat()
 
 
-def gru_loop(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bias: Any,
-             packing: Packing, save: bool) -> tuple[Any, ...]:
-    """One GRU over packed inputs -> states (P, H).
+def gru_loop(gates_table: Any, candidate_table: Any, reads: Any, recurrent_kernel: Any,
+             candidate_bias: Any, packing: Packing, save: bool) -> tuple[Any, ...]:
+    """One GRU over packed positions -> states (P, H).
 
-    x_gates (P, 2H) = x_t [W_z W_r] + [b_z + c_z, b_r + c_r], x_candidate (P, H) = x_t W_h + b_h.
-    With `save`, also three backward terms of each position: k (P, 3H), ∂h/∂ of the update and
-    reset pre-activations and of h_{t-1}U_h (what the tile of dh multiplies); a (P, H), ∂h/∂ of
-    the candidate pre-activation; z (P, H), ∂h/∂h_{t-1} along the direct path.
+    Position p's inputs are rows `reads[p]` of gates_table (R, 2H) = x [W_z W_r] + [b_z + c_z,
+    b_r + c_r] and candidate_table (R, H) = x W_h + b_h; each step gathers its own rows, so no
+    (P, 3H) input tensor is ever built. With `save`, also three backward terms of each
+    position: k (P, 3H), ∂h/∂ of the update and reset pre-activations and of h_{t-1}U_h (what
+    the tile of dh multiplies); a (P, H), ∂h/∂ of the candidate pre-activation; z (P, H),
+    ∂h/∂h_{t-1} along the direct path.
     """
     units = int(recurrent_kernel.shape[-2])  # static: the splits below need no shape ops
     sizes = packing.sizes
     steps = tf.size(sizes)
-    dtype = x_gates.dtype
-    # Each step's rows as list elements: a read is a reference, where a slice is a copy.
-    gates_in, candidates_in = (_split(v, sizes) for v in (x_gates, x_candidate))
+    dtype = gates_table.dtype
+    step_reads = _split(reads, sizes)
     # Two products a step rather than one and a split (a copy); the bias add fuses into the
     # second (oneDNN's MatMul + BiasAdd).
     gates_kernel, candidate_kernel = recurrent_kernel[:, : 2 * units], recurrent_kernel[:, 2 * units :]
@@ -132,10 +133,11 @@ def gru_loop(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bi
 
     def step(t: Any, state: Any, *arrays: Any) -> tuple[Any, ...]:
         state = state[: sizes[t]]  # the rows still running: a prefix
-        gates = tf.sigmoid(gates_in.read(t) + tf.matmul(state, gates_kernel))
+        rows = step_reads.read(t)
+        gates = tf.sigmoid(tf.gather(gates_table, rows) + tf.matmul(state, gates_kernel))
         update, reset = tf.split(gates, 2, -1)
         recurrent = tf.nn.bias_add(tf.matmul(state, candidate_kernel), candidate_bias)  # h U_h + c_h
-        candidate = tf.tanh(candidates_in.read(t) + reset * recurrent)
+        candidate = tf.tanh(tf.gather(candidate_table, rows) + reset * recurrent)
         gap = state - candidate
         state = candidate + update * gap  # = z h_{t-1} + (1 - z) h̃_t
         out = [state]
@@ -158,18 +160,20 @@ def gru_loop(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bi
     return tuple(_concat(a, steps, w) for a, w in zip(arrays, widths, strict=True))
 
 
-def packed_gru(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_bias: Any,
-               packing: Packing, save: bool) -> Any:
+def packed_gru(gates_table: Any, candidate_table: Any, reads: Any, recurrent_kernel: Any,
+               candidate_bias: Any, packing: Packing, save: bool) -> Any:
     """`gru_loop`'s states, differentiable through a hand-written backward loop when `save`."""
     if not save:
-        return gru_loop(x_gates, x_candidate, recurrent_kernel, candidate_bias, packing, False)[0]
+        return gru_loop(gates_table, candidate_table, reads, recurrent_kernel, candidate_bias,
+                        packing, False)[0]
     units = int(recurrent_kernel.shape[-2])
     sizes = packing.sizes
     scope = _gradient_scope()
 
     @tf.custom_gradient
-    def run(x_gates: Any, x_candidate: Any, kernel: Any, bias: Any) -> Any:
-        states, k, a, z = gru_loop(x_gates, x_candidate, kernel, bias, packing, save=True)
+    def run(gates_table: Any, candidate_table: Any, kernel: Any, bias: Any) -> Any:
+        states, k, a, z = gru_loop(gates_table, candidate_table, reads, kernel, bias, packing,
+                                   save=True)
 
         @_in_scope(scope)
         def gradient(upstream: Any) -> tuple[Any, Any, Any, Any]:  # upstream (P, H) = ∂L/∂h
@@ -194,37 +198,21 @@ def packed_gru(x_gates: Any, x_candidate: Any, recurrent_kernel: Any, candidate_
             previous = tf.gather(tf.pad(states, [[0, 1], [0, 0]]), packing.previous)  # h_{t-1}
             d_kernel = tf.matmul(previous, d_inner, transpose_a=True)  # (H, 3H)
             d_bias = tf.reduce_sum(d_inner, axis=0, keepdims=True)[:, 2 * units :]  # (1, H)
-            return d_inner[:, : 2 * units], dh * a, d_kernel, d_bias
+            # The tables' gradients: each position's, summed per row. Sorted by row first,
+            # TensorFlow's sorted segment sum reads and writes in order (~1.7x faster on CPU
+            # than the unsorted one); one sort serves both tables.
+            order = tf.argsort(reads, stable=True)
+            rows = tf.gather(reads, order)
+            d_tables = []
+            for table, d_x in ((gates_table, d_inner[:, : 2 * units]), (candidate_table, dh * a)):
+                summed = tf.math.segment_sum(tf.gather(d_x, order), rows)
+                d_tables.append(tf.pad(summed, [[0, tf.shape(table)[0] - tf.shape(summed)[0]],
+                                                [0, 0]]))
+            return d_tables[0], d_tables[1], d_kernel, d_bias
 
         return states, gradient
 
-    return run(x_gates, x_candidate, recurrent_kernel, candidate_bias)
-
-
-def gather_rows(tables: list[Any], index: Any) -> list[Any]:
-    """[table[index] for each table], whose gradients are dense segment sums sharing one sort.
-
-    TensorFlow's own gradient is IndexedSlices, which the bias and the kernel's product
-    upstream would each densify again; sorted by row first, TensorFlow's sorted segment sum
-    reads and writes in order, ~1.7x faster on CPU than the unsorted one.
-    """
-    scope = _gradient_scope()
-
-    @tf.custom_gradient
-    def run(*tables: Any) -> Any:
-        @_in_scope(scope)
-        def gradient(*upstream: Any) -> list[Any]:
-            order = tf.argsort(index, stable=True)
-            ids = tf.gather(index, order)
-            sums = []
-            for table, grad in zip(tables, upstream, strict=True):
-                summed = tf.math.segment_sum(tf.gather(grad, order), ids)
-                sums.append(tf.pad(summed, [[0, tf.shape(table)[0] - tf.shape(summed)[0]], [0, 0]]))
-            return sums
-
-        return [tf.gather(table, index) for table in tables], gradient
-
-    return run(*tables)
+    return run(gates_table, candidate_table, recurrent_kernel, candidate_bias)
 
 
 def scatter_states(states: Any, index: Any, inverse: Any) -> Any:
@@ -298,9 +286,9 @@ class BidirectionalGRU(keras.layers.Layer):
             # x W + b once per row; the gates' recurrent biases c_z, c_r are constants too.
             table = tf.matmul(rows, kernel) + (bias[0] + tf.pad(bias[1, : 2 * units], [[0, units]]))
             reads = tf.gather_nd(sorted_index, tf.stack([packing.row, at], 1))  # (P,)
-            x_gates, x_candidate = gather_rows(tf.split(table, [2 * units, units], -1), reads)
-            states.append(packed_gru(x_gates, x_candidate, recurrent, bias[1:, 2 * units :],
-                                     packing, save=bool(training)))
+            gates_table, candidate_table = tf.split(table, [2 * units, units], -1)
+            states.append(packed_gru(gates_table, candidate_table, reads, recurrent,
+                                     bias[1:, 2 * units :], packing, save=bool(training)))
 
         # Back to (N, T, 2H): slot (row i, position p) reads the forward state of step p and
         # the backward state of step len_i - 1 - p, of sorted row rank[i]; padding reads zero.
