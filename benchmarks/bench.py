@@ -53,14 +53,14 @@ def run_ours(cfg: DictConfig, model_cfg, data, variant: str) -> dict:
 
     keras.utils.set_random_seed(int(cfg.seed))
     model = variants.use(build_model(model_cfg, data.vocab_size, len(data.classes)), variant)
-    train, evaluate = data.sources(cfg)
+    train, evaluate = data.sources(cfg, bucket=bool(cfg.bench.bucket))
     return measure(model, train, evaluate, data.evaluate, data.classes, int(cfg.bench.epochs),
                    rank=2 if data.flat else 3, optimizer=str(cfg.bench.optimizer),
                    eval_repeats=int(cfg.bench.eval_repeats))
 
 
 def run_padded(cfg: DictConfig, model, data, shape: tuple[int, ...]) -> dict:
-    train, evaluate = data.sources(cfg, bucket=False)  # a padded port shuffles without buckets
+    train, evaluate = data.sources(cfg, bucket=bool(cfg.bench.bucket))  # the same batches
     evaluate.bucket = True
     return measure(model, fixed_grid(train, shape), fixed_grid(evaluate, shape), data.evaluate,
                    data.classes, int(cfg.bench.epochs), rank=len(shape) + 1, shape=shape,

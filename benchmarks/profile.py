@@ -28,6 +28,7 @@ from han.cli import hydra_main
 PARTS = [
     ("optimizer", ("adam/", "Adam", "sgd/")),
     ("word GRU loop", ("word_encoder/bigru/while", "word_encoder/bigru/gradient/while",
+                       "word_encoder/bigru/gradient_1/while",
                        "word_encoder/bigru/forward_gru/while",
                        "word_encoder/bigru/backward_gru/while", "word_encoder/while")),
     ("embedding", ("word_encoder/embedding", "word_encoder/word_dropout")),
@@ -93,7 +94,7 @@ def main(cfg: DictConfig) -> dict:
 
     set_threads(cfg.bench.threads)
     data = load(cfg, flat=False)
-    train, evaluate = data.sources(cfg)
+    train, evaluate = data.sources(cfg, bucket=bool(cfg.bench.bucket))
     keras.utils.set_random_seed(int(cfg.seed))
     model = variants.use(build_model(cfg.model, data.vocab_size, len(data.classes)),
                          str(cfg.bench.variant))

@@ -75,12 +75,13 @@ class AttentionPooling(keras.layers.Layer):
     def pool_real(self, values: Any, mask: Any) -> tuple[Any, Any]:
         """The same from the real positions' vectors only: values (P, D) in `tf.where(mask)`
         order, mask (N, T) -> (pooled (N, D), weights (N, T)); no padded grid is built."""
-        positions = tf.where(mask)  # (P, 2): row, position
-        weights = self._weights(values, positions, mask)  # (N, T)
-        alpha = tf.gather_nd(weights, positions)[:, None]  # (P, 1)
-        pooled = tf.math.unsorted_segment_sum(ops.cast(values, "float32") * alpha,
-                                              positions[:, 0], tf.shape(mask)[0])
-        return ops.cast(pooled, values.dtype), weights
+        with tf.name_scope(self.name):  # as Keras' __call__ would: profiles file ops by layer
+            positions = tf.where(mask)  # (P, 2): row, position
+            weights = self._weights(values, positions, mask)  # (N, T)
+            alpha = tf.gather_nd(weights, positions)[:, None]  # (P, 1)
+            pooled = tf.math.unsorted_segment_sum(ops.cast(values, "float32") * alpha,
+                                                  positions[:, 0], tf.shape(mask)[0])
+            return ops.cast(pooled, values.dtype), weights
 
     def _weights(self, values: Any, positions: Any, mask: Any) -> Any:
         """α (N, T) from the real positions' vectors (P, D) (eqs. 6-7 / 9-10)."""

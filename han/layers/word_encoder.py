@@ -107,7 +107,8 @@ class WordEncoder(keras.layers.Layer):
     def encode_real(self, word_ids: Any, training: bool | None = None) -> tuple[Any, Any]:
         """word_ids (S, T) -> (states of the real words (P, 2·gru_units), in `tf.where(mask)`
         order, and mask (S, T)): for attention, which needs no padded grid."""
-        return self._encode(word_ids, training, real_only=True)
+        with tf.name_scope(self.name):  # as Keras' __call__ would: profiles file ops by layer
+            return self._encode(word_ids, training, real_only=True)
 
     def _encode(self, word_ids: Any, training: bool | None, real_only: bool) -> tuple[Any, Any]:
         word_ids = ops.cast(word_ids, "int32")
@@ -126,7 +127,8 @@ class WordEncoder(keras.layers.Layer):
             # embedding's gradient then also has one row per distinct word.
             distinct, index = tf.unique(tf.reshape(word_ids, [-1]))  # (V_batch,), (S·T,)
             rows, index = self.embedding(distinct), tf.reshape(index, tf.shape(word_ids))
-        states = self.rnn.run(rows, index, mask, training=training, real_only=real_only)
+        with tf.name_scope(self.rnn.name):
+            states = self.rnn.run(rows, index, mask, training=training, real_only=real_only)
         return states, mask
 
     def get_config(self) -> dict[str, Any]:
