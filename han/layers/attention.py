@@ -8,6 +8,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from han.layers.context import dense_paths
+
 
 def masked_softmax(scores: Any, mask: Any) -> Any:
     """Softmax over the positions where `mask` is true; exactly 0 elsewhere.
@@ -66,6 +68,10 @@ class AttentionPooling(keras.layers.Layer):
         if mask is None:
             mask = ops.ones(ops.shape(inputs)[:2], dtype="bool")
         mask = ops.cast(mask, "bool")
+        if dense_paths():  # XLA cannot compile tf.where's data-dependent shape
+            hidden = ops.cast(self.projection(inputs), "float32")
+            weights = masked_softmax(ops.sum(hidden * ops.cast(self.context, "float32"), -1), mask)
+            return weighted_sum(inputs, weights), weights
         # u_t and its score only at the real positions: padding (often half of a word grid)
         # would only cost the projection's time, and its weight is 0 anyway.
         positions = tf.where(mask)  # (P, 2)

@@ -29,7 +29,8 @@ The result equals a masked `Bidirectional(GRU)` at every real step, forward and 
 (tests/test_layers.py); padded steps are zero. The weights stay those of two stock
 `keras.layers.GRU` sublayers (`forward_gru`, `backward_gru`: kernel, recurrent_kernel, bias), so
 `.keras` files saved by any earlier version load unchanged; on a GPU the layer runs those two
-stock GRUs (cuDNN), since the packed loop was only measured on CPU.
+stock GRUs (cuDNN), since the packed loop was only measured on CPU, and so it does under XLA
+(`runtime.jit_compile`), which cannot compile loops whose row count changes every step.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from typing import Any, NamedTuple
 
 import keras
 import tensorflow as tf
+
+from han.layers.context import dense_paths
 
 
 class Packing(NamedTuple):
@@ -266,7 +269,7 @@ class BidirectionalGRU(keras.layers.Layer):
         `tf.where(mask)` (row by row): what attention needs, without the padded grid. Training
         saves the terms of the hand-written gradient; inference runs the bare loop.
         """
-        if tf.config.list_logical_devices("GPU"):  # cuDNN's fused GRU beats any loop of ours
+        if dense_paths():  # a GPU (cuDNN beats any loop of ours) or XLA (static shapes only)
             states = self.stock(tf.gather(rows, index), mask)
             return tf.boolean_mask(states, mask) if real_only else states
         shape = tf.shape(index)
