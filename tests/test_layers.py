@@ -168,6 +168,8 @@ def test_word_dropout_only_replaces_real_words_and_only_in_training() -> None:
 
 
 def test_word_encoder_with_word_dropout_is_deterministic_at_inference() -> None:
+    # Seeded: with 5 real words, "nothing dropped" had a 1-in-32 chance and failed the test.
+    keras.utils.set_random_seed(0)
     ids = np.array([[3, 4, 5, 0], [6, 7, 0, 0]], dtype="int32")
     plain = WordEncoder(10, 4, 3)
     dropping = WordEncoder(10, 4, 3, word_dropout=0.5)
