@@ -16,14 +16,15 @@ arithmetic (docs/PERFORMANCE.md), so the layer does as little per step as it can
   only; padded steps cost nothing, and no mask enters the loop.
 - **x·W before the loop**: `x W + b` does not depend on the state, so it is one matrix product
   per direction over a table of distinct rows (the word encoder passes each distinct word of a
-  batch once); the loop keeps `h_{t-1} U`. Reading the backward direction reversed within each
+  batch once); each step gathers its rows of the table and computes `h_{t-1} U`. Reading the backward direction reversed within each
   row's length is a permutation of integer read indices, not of floats.
 - **One loop per direction**: the two directions are independent, so TensorFlow runs their loops
   at the same time on two cores.
 - **A hand-written gradient**: training saves, per step, the few terms the backward step needs
   (∂h_t/∂ of each pre-activation); the backward loop then carries dL/dh_{t-1} with one matrix
-  product a step, and dU, the bias and input gradients are single products after the loop.
-  TensorFlow's own while-loop gradient took three times as long.
+  product a step, and dU, the bias and the tables' gradients are single products or sums after
+  the loop (han/layers/packed_gru.py). TensorFlow's own gradient of the same loop took 118 ms a
+  step on the bench's batches against 65.
 
 The result equals a masked `Bidirectional(GRU)` at every real step, forward and backward
 (tests/test_layers.py); padded steps are zero. The weights stay those of two stock
