@@ -28,7 +28,6 @@ from han.cli import hydra_main
 PARTS = [
     ("optimizer", ("adam/", "Adam", "sgd/")),
     ("word GRU loop", ("word_encoder/bigru/while", "word_encoder/bigru/gradient/while",
-                       "word_encoder/bigru/gradient_1/while",
                        "word_encoder/bigru/forward_gru/while",
                        "word_encoder/bigru/backward_gru/while", "word_encoder/while")),
     ("embedding", ("word_encoder/embedding", "word_encoder/word_dropout")),

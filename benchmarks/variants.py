@@ -79,9 +79,7 @@ def per_position_call(self: WordEncoder, word_ids: Any, training: Any = None) ->
 
 
 def fused_call(self: BidirectionalGRU, inputs: Any, mask: Any = None, training: Any = None) -> Any:
-    shape = tf.shape(inputs)
-    rows = tf.reshape(inputs, tf.stack([-1, shape[2]]))
-    return fused_run(self, rows, tf.reshape(tf.range(shape[0] * shape[1]), shape[:2]), mask)
+    return fused_run(self, *self.as_rows(inputs), mask)
 
 
 def per_position_real(self: WordEncoder, word_ids: Any, training: Any = None) -> tuple[Any, Any]:

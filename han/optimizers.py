@@ -25,7 +25,7 @@ import keras
 import tensorflow as tf
 
 
-def _fusable(optimizer: keras.optimizers.Optimizer, gradient: Any, variable: Any) -> bool:
+def _fusable(gradient: Any, variable: Any) -> bool:
     return (
         keras.backend.backend() == "tensorflow"
         and not tf.distribute.has_strategy()
@@ -51,7 +51,7 @@ class FusedAdam(keras.optimizers.Adam):
         super().__init__(*args, name=name, **kwargs)  # Keras' name: the same variable paths
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        if self.amsgrad or not _fusable(self, gradient, variable):
+        if self.amsgrad or not _fusable(gradient, variable):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         index = self._get_variable_index(variable)
@@ -79,7 +79,7 @@ class FusedSGD(keras.optimizers.SGD):
         super().__init__(*args, name=name, **kwargs)
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        if self.momentum == 0 or not _fusable(self, gradient, variable):
+        if self.momentum == 0 or not _fusable(gradient, variable):
             return super().update_step(gradient, variable, learning_rate)
         dtype = variable.dtype
         tf.raw_ops.ResourceApplyKerasMomentum(

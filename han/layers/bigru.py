@@ -57,7 +57,7 @@ class BidirectionalGRU(keras.layers.Layer):
     def __init__(self, units: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = int(units)
-        # The weights (see the module docstring); run as layers only by `stock`, on a GPU.
+        # The weights (see the module docstring); run as layers only by `stock` (GPU, XLA).
         self.forward_gru = keras.layers.GRU(self.units, return_sequences=True, name="forward_gru")
         self.backward_gru = keras.layers.GRU(self.units, return_sequences=True, name="backward_gru")
         self.supports_masking = True  # the mask is an argument of call, not dropped
@@ -67,10 +67,14 @@ class BidirectionalGRU(keras.layers.Layer):
         self.backward_gru.build(input_shape)
 
     def call(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
+        return self.run(*self.as_rows(inputs), mask, training=training)
+
+    @staticmethod
+    def as_rows(inputs: Any) -> tuple[Any, Any]:
+        """inputs (N, T, D) as `run`'s table and index: one row per position."""
         shape = tf.shape(inputs)
-        rows = tf.reshape(inputs, tf.stack([-1, shape[2]]))  # (N·T, D): one row per position
-        index = tf.reshape(tf.range(shape[0] * shape[1]), shape[:2])  # (N, T)
-        return self.run(rows, index, mask, training=training)
+        rows = tf.reshape(inputs, tf.stack([-1, shape[2]]))  # (N·T, D)
+        return rows, tf.reshape(tf.range(shape[0] * shape[1]), shape[:2])  # (N, T)
 
     def run(self, rows: Any, index: Any, mask: Any = None, training: bool | None = None,
             real_only: bool = False) -> Any:

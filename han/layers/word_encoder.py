@@ -118,9 +118,7 @@ class WordEncoder(keras.layers.Layer):
         if training and self.embedding_dropout > 0:
             # Dropout draws a mask per position, so every position needs its own embedding.
             embedded = self.dropout(self.embedding(word_ids), training=training)
-            shape = tf.shape(word_ids)
-            rows = tf.reshape(embedded, tf.stack([-1, self.embedding_dim]))
-            index = tf.reshape(tf.range(shape[0] * shape[1]), shape)
+            rows, index = BidirectionalGRU.as_rows(embedded)
         else:
             # x W of the GRUs once per distinct word of the batch rather than once per position
             # (a batch of 64 IMDB reviews holds ~4x fewer distinct words than positions); the
