@@ -175,6 +175,7 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
 
 
 def check_dataset(cfg: Mapping, errors: list[str]) -> None:
+    from han.data.dedup import MODES as DEDUP_MODES
     from han.data.sources import KINDS
 
     _check(errors, cfg, "dataset", {
@@ -188,8 +189,13 @@ def check_dataset(cfg: Mapping, errors: list[str]) -> None:
         "wrap_long_sentences": boolean,
         "sha256": sha256,
         "format": one_of(TABLE_FORMATS, nullable=True),
+        "dedup": one_of(DEDUP_MODES),
     })
     check_folds(cfg, errors)
+    near = cfg.get("near_duplicates")
+    if isinstance(near, Mapping):
+        _check(errors, near, "dataset.near_duplicates",
+               {"jaccard": number(0, 1, low_open=True), "shingle": integer(1)})
     vocab = cfg.get("vocab")
     if isinstance(vocab, Mapping):
         _check(errors, vocab, "dataset.vocab",

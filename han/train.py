@@ -275,6 +275,12 @@ def main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
+    finished = run_dir / "metrics.json"
+    if finished.is_file():  # a finished job of a resumed sweep: never train or read test again
+        metrics = json.loads(finished.read_text())
+        log.info("%s is finished (metrics.json): not run again", run_dir)
+        print(f"run directory: {run_dir}")
+        return float(metrics["validation"]["macro_f1"] or 0.0)
     log.info("config:\n%s", OmegaConf.to_yaml(cfg))
     metrics = run(cfg, run_dir)
     print(f"run directory: {run_dir}")
