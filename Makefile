@@ -45,14 +45,18 @@ train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_ma
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
 	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
-compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP=<dir> only aggregates; PUBLISH=<docs dir> copies the tables and plot there
+compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP="<dir> [<dir> ...]" only aggregates (sweeps or docs/results/<name> records); PUBLISH=docs/results/<name> writes the records and tables there and updates the docs
 	@sweep="$(SWEEP)"; exp="$(or $(EXPERIMENT),news_compare)"; status=0; \
 	if [ -z "$$sweep" ]; then \
 		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}$(if $(DATASET),_$(DATASET))_$$(date +%Y-%m-%d_%H-%M-%S)"; \
 		$(PY) -m han.train -m experiment=$$exp $(if $(DATASET),dataset=$(DATASET)) hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
-	$(PY) -m experiments.compare "$$sweep" $(if $(PUBLISH),--publish $(PUBLISH)) || status=$$?; \
+	$(PY) -m experiments.compare $$sweep $(if $(PUBLISH),--publish $(PUBLISH) --command "make compare EXPERIMENT=$$exp$(if $(DATASET), DATASET=$(DATASET))$(if $(ARGS), ARGS='$(ARGS)')") || status=$$?; \
+	$(if $(PUBLISH),$(PY) -m experiments.docs || status=$$?;) \
 	exit $$status
+
+docs: setup ## Rewrite the results tables in README.md and docs/RESULTS.md from docs/results/ (never typed by hand)
+	$(PY) -m experiments.docs
 
 predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|folder|->)
 	$(PY) -m han.predict run_dir=$(RUN) input=$(INPUT) $(ARGS)
@@ -85,4 +89,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare docs predict explain export test test-slow bench profile bench-data lint clean

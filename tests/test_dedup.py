@@ -122,3 +122,24 @@ def test_shingles_of_a_short_document_are_the_whole_document():
     assert hashes[0] == again[0]
     swapped, _ = dedup.shingles(np.array([4, 3, 5, 6, 7]), np.array([5]), 5)
     assert swapped[0] != hashes[0]
+
+
+def test_make_data_on_news_reports_its_duplicate_groups(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "han.data", "dataset=news", "task_name=data", "progress=false",
+         f"paths.cache_dir={tmp_path / 'cache'}", f"hydra.run.dir={tmp_path / 'run'}"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("duplicates"))
+    # BBC 3-class: the 36 exact pairs of politics, sport and entertainment, and re-edited copies.
+    assert "dataset.dedup=near" in line and "(36 exact)" in line
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    dup = summary["duplicates"]
+    assert dup["exact_groups"] == 36 and dup["groups"] > 36
+    kept = sum(row["total"] for row in summary["documents"].values())
+    assert kept == 1313 - dup["removed"]  # politics 417 + sport 510 + entertainment 386

@@ -75,7 +75,8 @@ def test_two_models_two_seeds_sweep_then_compare(two_by_two):
     assert table.loc["flat", "n_runs"] == 2 and table.loc["han", "n_runs"] == 2
     han = table.loc["han"]
     assert han["n_paired"] == 2
-    assert 0.0 < han["p_mcnemar"] <= 1.0 and 0.0 < han["p_bootstrap"] <= 1.0
+    assert 0.0 < han["p"] <= 1.0 and han["p"] <= han["p_holm"] <= 1.0
+    assert han["delta_ci_low"] <= han["delta_accuracy"] <= han["delta_ci_high"]
     # Accuracy means are those of the jobs' own metrics.
     runs = job_metrics(two_by_two)
     expected = (runs[("han", 0)]["test"]["accuracy"] + runs[("han", 1)]["test"]["accuracy"]) / 2
