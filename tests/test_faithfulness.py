@@ -195,3 +195,16 @@ def test_run_rows_and_uniform_table_come_from_metrics(tmp_path: Path) -> None:
     rebuild(tmp_path)
     text = (tmp_path / "uniform_baseline.md").read_text()
     assert "| han_uniform | 0 | abc | 0.8000 |" in text
+    assert "seed 0: +10.00 points" in text
+
+
+def test_imdb_ratings_are_read_from_the_document_ids() -> None:
+    from han.analysis.runs import TestDocs, sample
+
+    view = SimpleNamespace(ids=np.array(["test/pos/12_8", "test/neg/3_1", "bbc/sport/001"]))
+    docs = TestDocs(run=None, model_view=view, word_view=view, lexicon=np.array([]),
+                    classes=[], metrics={})
+    assert docs.ratings().tolist() == [8, 1, -1]
+    assert sample(10, 0, 0).tolist() == list(range(10))
+    drawn = sample(100, 7, 3)
+    assert len(set(drawn)) == 7 and drawn.tolist() == sorted(drawn) == sample(100, 7, 3).tolist()

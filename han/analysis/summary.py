@@ -103,8 +103,15 @@ def uniform_table(runs: pd.DataFrame) -> str:
         ["model", "seed", "code", "val_accuracy", "test_accuracy", "test_macro_f1"]]
     agg = runs.groupby("model")[["val_accuracy", "test_accuracy", "test_macro_f1"]].agg(["mean", "std", "count"])
     agg.columns = [f"{a} {b}" for a, b in agg.columns]
-    return (markdown(per_run, 4) + "\nMean and standard deviation over seeds:\n\n"
+    text = (markdown(per_run, 4) + "\nMean and standard deviation over seeds:\n\n"
             + markdown(agg.reset_index(), 4))
+    wide = runs.pivot_table(index="seed", columns="model", values="test_accuracy")
+    if {"han", "han_uniform"} <= set(wide.columns):  # same seed, same split: paired by seed
+        gap = (wide["han"] - wide["han_uniform"]).dropna()
+        text += ("\nLearned minus uniform attention, test accuracy, paired by seed (same split): "
+                 + ", ".join(f"seed {s}: {100 * g:+.2f} points" for s, g in gap.items())
+                 + f"; mean {100 * gap.mean():+.2f}.\n")
+    return text
 
 
 def rebuild(folder: Path) -> list[Path]:
