@@ -44,9 +44,11 @@ def faithfulness_summary(records: pd.DataFrame) -> pd.DataFrame:
         row = dict(zip([*RUN_KEYS, "level"], keys, strict=True))
         row["docs"] = len(group)
         row["mean units"] = group["units"].mean()
+        row["mean p(ŷ)"] = group["p_predicted"].mean()
         row["τ(att, grad)"] = group["tau_grad"].mean()
         row["τ(att, LOO)"] = group["tau_loo"].mean()
         row["perm TVD median"] = group["perm_tvd_median"].median()
+        row["perm TVD mean"] = group["perm_tvd_median"].mean()
         row["perm TVD≥0.1 share"] = (group["perm_tvd_max"] >= 0.1).mean()
         for col in sorted(c for c in group if c.startswith(("drop_", "flip_"))):
             values = group[col].dropna()
@@ -75,11 +77,21 @@ def _erasure_table(summary: pd.DataFrame) -> pd.DataFrame:
 def faithfulness_table(records: pd.DataFrame) -> str:
     """Markdown: agreement and permutation per run and level, then erasure per k."""
     summary = faithfulness_summary(records)
-    head = summary[[*RUN_KEYS, "level", "docs", "mean units", "τ(att, grad)", "τ(att, LOO)",
-                    "perm TVD median", "perm TVD≥0.1 share"]]
-    text = "Agreement (mean Kendall τ-b over documents) and permutation (median over documents "
-    text += "of each document's median TVD; share of documents whose largest TVD is ≥ 0.1):\n\n"
+    head = summary[[*RUN_KEYS, "level", "docs", "mean units", "mean p(ŷ)", "τ(att, grad)",
+                    "τ(att, LOO)", "perm TVD median", "perm TVD mean", "perm TVD≥0.1 share"]]
+    text = "Agreement (mean Kendall τ-b over documents) and permutation (median and mean over "
+    text += "documents of each document's median TVD over its draws; share of documents where "
+    text += "some draw moves the output by a TVD ≥ 0.1):\n\n"
     text += markdown(head)
+    if summary["run"].nunique() > 1:
+        numeric = [c for c in head.columns[5:]]
+        pooled = head.groupby(["model", "level"])[numeric].mean().reset_index()
+        pooled.insert(2, "runs", head.groupby(["model", "level"]).size().to_numpy())
+        text += "\nMean over runs (seeds) of the rows above:\n\n" + markdown(pooled)
+        erasure = _erasure_table(summary)
+        pooled = erasure.groupby(["model", "level", "k"]).mean(numeric_only=True).reset_index()
+        text += ("\nErasure, mean over runs (seeds) of the per-run rows below:\n\n"
+                 + markdown(pooled.drop(columns="seed")))
     text += "\nErasure: mean fall of the predicted class's probability (Δp) and share of flipped "
     text += "decisions when the top-k units by attention, by gradient or at random are removed "
     text += "(documents with more than k units):\n\n"
