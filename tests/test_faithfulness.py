@@ -167,6 +167,7 @@ def test_word_weights_find_each_occurrence_and_rebuild_from_records(tmp_path: Pa
         provenance=lambda: {"run": "r0", "model": "han", "seed": 0, "dataset": "toy", "code": "c"},
     )
     frame = occurrences(docs, ["good", "absent"], batch_size=3)
+    assert len(occurrences(docs, ["good"], chosen=np.array([1, 3]))) == 2
     assert len(frame) == 4 and set(frame["word"]) == {"good"}
     np.testing.assert_allclose(frame["alpha_word"], 1.0, atol=1e-6)  # forced attention
     assert sorted(frame["rating"]) == [7, 8, 9, 10]

@@ -26,10 +26,11 @@ from han.io import atomic_write_text
 BINS = np.linspace(0.0, 1.0, 21)
 
 
-def occurrences(docs, words: Sequence[str], batch_size: int = 64) -> pd.DataFrame:
-    """One row per occurrence of each word (case-folded) in a run's test documents: the word,
-    the document's id, label, rating (-1: none) and prediction, α_it, the sentence length n
-    and α_i."""
+def occurrences(docs, words: Sequence[str], batch_size: int = 64,
+                chosen: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per occurrence of each word (case-folded) in a run's test documents (or those at
+    `chosen`): the word, the document's id, label, rating (-1: none) and prediction, α_it, the
+    sentence length n and α_i."""
     from han.explain import explain_batch
 
     lexicon = np.asarray([str(w).casefold() for w in docs.lexicon])
@@ -37,8 +38,9 @@ def occurrences(docs, words: Sequence[str], batch_size: int = 64) -> pd.DataFram
     ratings, labels, ids = docs.ratings(), docs.labels, docs.ids
     classes = np.asarray(docs.classes)
     parts = []
-    for start in range(0, len(docs), batch_size):
-        indices = np.arange(start, min(start + batch_size, len(docs)))
+    chosen = np.arange(len(docs)) if chosen is None else np.asarray(chosen)
+    for start in range(0, len(chosen), batch_size):
+        indices = chosen[start : start + batch_size]
         ids_batch, words_batch = docs.padded(indices), docs.words(indices)
         out = explain_batch(docs.run.model, ids_batch)
         lengths = (ids_batch != 0).sum(-1)  # (B, L)
@@ -134,18 +136,25 @@ def write_outputs(frame: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from han.analysis.runs import load_test_docs
+    from han.analysis.runs import load_test_docs, sample
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", type=Path, nargs="+", help="finished runs of a hierarchical model")
     parser.add_argument("--words", default="good,bad", help="comma-separated words")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the first run's)")
+    parser.add_argument("--sample", type=int, default=0,
+                        help="seeded sample of test documents per run (0: all of them)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample")
     args = parser.parse_args(argv)
     words = [w.strip() for w in args.words.split(",") if w.strip()]
     if not words:
         raise ValueError("--words is empty: give e.g. --words good,bad")
-    frame = pd.concat([occurrences(load_test_docs(r), words) for r in args.run_dirs],
-                      ignore_index=True)
+    parts = []
+    for run_dir in args.run_dirs:
+        docs = load_test_docs(run_dir)
+        chosen = sample(len(docs), args.sample, args.seed)
+        parts.append(occurrences(docs, words, chosen=chosen).assign(sample_size=len(chosen)))
+    frame = pd.concat(parts, ignore_index=True)
     missing = sorted(set(w.casefold() for w in words) - set(frame["word"]))
     if missing:
         print(f"note: no occurrence in the test documents of {', '.join(missing)}")
