@@ -209,3 +209,16 @@ def test_imdb_ratings_are_read_from_the_document_ids() -> None:
     assert sample(10, 0, 0).tolist() == list(range(10))
     drawn = sample(100, 7, 3)
     assert len(set(drawn)) == 7 and drawn.tolist() == sorted(drawn) == sample(100, 7, 3).tolist()
+
+
+def test_report_erasure_removes_the_top_sentence_and_sees_the_flip() -> None:
+    from han.explain import _top_sentence_erasure, explain_batch
+
+    model = forced_model()
+    ids = key_docs(2, docs=4)
+    out = explain_batch(model, ids)
+    result = _top_sentence_erasure(model, ids, out, ["neg", "pos"])
+    key_sentence = (ids == KEY).any(-1).argmax(-1)  # the sentence holding KEY
+    assert [r["sentence"] for r in result] == key_sentence.tolist()
+    assert all(r["flipped"] and r["predicted_after"] == "neg" for r in result)
+    assert all(r["p_after"] < 0.5 < r["p_before"] for r in result)
