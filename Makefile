@@ -19,7 +19,7 @@ INPUT ?= -
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -39,7 +39,7 @@ lock: ## Re-pin requirements.lock from the current environment (after changing p
 data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
 	$(PY) -m han.data dataset=$(or $(DATASET),news) task_name=data $(ARGS)
 
-train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
+train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
 	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
@@ -63,6 +63,17 @@ predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|
 
 explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>)
 	$(PY) -m han.predict run_dir=$(RUN) report=true $(ARGS)
+
+WORDS ?= good,bad
+DIR ?=
+attention-stats: setup ## The paper's Figures 3-4: attention weight of WORDS (default good,bad) per class and rating (RUN=<run dir>[ <run dir> ...]; docs/ATTENTION.md)
+	$(PY) -m han.analysis.word_weights $(RUN) --words $(WORDS) $(ARGS)
+
+faithfulness: setup ## Attention vs gradient and leave-one-out, erasure, permutation, per document (RUN=<run dir>; ARGS="--sample 300"; docs/ATTENTION.md)
+	$(PY) -m han.analysis.faithfulness $(RUN) $(ARGS)
+
+attention-tables: setup ## Rebuild the attention tables and figures of DIR=docs/results/attention_<dataset> from its records
+	$(PY) -m han.analysis.summary $(DIR)
 
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)
@@ -89,4 +100,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare docs predict explain export test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export test test-slow bench profile bench-data lint clean

@@ -175,8 +175,11 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
     return pd.DataFrame({"id": [path.name], "text": [decode_text(path.read_bytes())[0]]})
 
 
-def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | None = None) -> Path:
-    """HTML report of `num_docs` test documents, half of them misclassified when possible."""
+def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | None = None,
+                      erasure: bool = True, gradient: bool = False) -> Path:
+    """HTML report of `num_docs` test documents, half of them misclassified when possible; with
+    `erasure`, whether removing each one's most attended sentence flips it; with `gradient`,
+    gradient-importance shading beside the attention (docs/ATTENTION.md)."""
     from han.data.prepare import prepare
 
     if run.linear:
@@ -202,7 +205,8 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     )
     labels = [data.classes[i] for i in model_view.labels[chosen]]
     docs = document_attention(
-        run.model, model_view, word_view, data.corpus.lexicon, chosen, data.classes, run.flat, labels
+        run.model, model_view, word_view, data.corpus.lexicon, chosen, data.classes, run.flat, labels,
+        erasure=erasure, gradient=gradient,
     )
     metrics = json.loads((run.dir / "metrics.json").read_text())
     subtitle = (
@@ -219,7 +223,9 @@ def main(cfg: DictConfig) -> None:
     output = Path(cfg.output) if cfg.output else None
     if cfg.report:
         run = SavedRun(Path(cfg.run_dir))
-        path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), output)
+        path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), output,
+                                 bool(cfg.get("report_erasure", True)),
+                                 bool(cfg.get("report_gradient", False)))
         print(f"report written to {path}")
         return
     run = SavedRun(Path(cfg.run_dir))

@@ -279,6 +279,16 @@ def test_report_shows_correct_and_wrong_test_documents(work, han_run, folder_out
     assert not {"script", "img", "iframe", "link"} & page.tags
 
 
+def test_report_adds_top_sentence_erasure_and_gradient_on_request(work, han_run, folder_output):
+    out = work / "gradient.html"
+    predict(han_run, "report=true", "num_docs=3", "report_gradient=true", f"output={out}", cwd=work)
+    text = out.read_text(encoding="utf-8")
+    page = parse_report(out)
+    assert text.count("Removing the most attended sentence (#") == len(page.docs) == 3
+    for doc in page.docs:  # each sentence row: its words shaded by attention, then by gradient
+        assert doc["rows"] == [words * 2 for words in folder_output[doc["id"]]["sentences"]]
+
+
 def test_flat_report_has_one_level(work, flat_run):
     predict(flat_run, "report=true", "num_docs=4", f"output={work / 'flat.html'}", cwd=work)
     html = (work / "flat.html").read_text(encoding="utf-8")
