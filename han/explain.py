@@ -29,6 +29,8 @@ class DocumentAttention:
     predicted: str
     probabilities: dict[str, float]
     label: str | None = None
+    # When the run's view cut the document: sentences and words read, of how many (han.predict)
+    read: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         # A shape mismatch would silently shade the wrong words, so fail where the data is built.
@@ -67,6 +69,7 @@ class DocumentAttention:
             "predicted": str(self.predicted),
             "probabilities": {str(k): float(v) for k, v in self.probabilities.items()},
             "label": None if self.label is None else str(self.label),
+            "read": self.read,
         }
 
     @classmethod
@@ -80,6 +83,7 @@ class DocumentAttention:
             predicted=data["predicted"],
             probabilities=data["probabilities"],
             label=data.get("label"),
+            read=data.get("read"),
         )
 
 
