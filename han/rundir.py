@@ -87,10 +87,17 @@ def _show(value: Any) -> str:
 
 
 def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    keys = sorted(set(old) | set(new))
+    """`key old -> new` for every differing setting; when a group's `name` differs (another
+    model or dataset) the name stands for the whole group."""
     missing = "(unset)"
-    return [f"{k} {_show(old.get(k, missing))} -> {_show(new.get(k, missing))}"
-            for k in keys if old.get(k, missing) != new.get(k, missing)]
+    # A setting added to the configs since (with a null default) changes nothing.
+    keys = [k for k in sorted(set(old) | set(new)) if old.get(k, missing) != new.get(k, missing)
+            and sorted(map(str, (old.get(k, missing), new.get(k, missing)))) != ["(unset)", "None"]]
+    renamed = {k.rpartition(".")[0] for k in keys if k.endswith(".name") and "." in k}
+    keys = [k for k in keys if k.rpartition(".")[0] in renamed and k.endswith(".name")
+            or not any(k.startswith(group + ".") for group in renamed)]
+    keys.sort(key=lambda k: (k.count("."), k))  # seed before model.name before model.x.y
+    return [f"{k} {_show(old.get(k, missing))} -> {_show(new.get(k, missing))}" for k in keys]
 
 
 def _ways_on(multirun: bool) -> str:
@@ -134,13 +141,15 @@ def claim(cfg: DictConfig, run_dir: Path, code: str, validate: Callable[[], None
         else:
             write_hydra_files(run_dir, cfg)  # a failed sweep job is listed by its .hydra/
         raise
-    settings = settings_of(cfg, resolve=not (previous or {}).get("legacy"))
+    settings = settings_of(cfg)
+    # A record of a run started before run.json existed holds its settings as written.
+    compared = settings_of(cfg, resolve=False) if (previous or {}).get("legacy") else settings
     finished = (run_dir / FINISHED).is_file()
     restart = bool(cfg.get("restart"))
     if previous is None and not restart and (finished or (run_dir / "checkpoints").is_dir()):
         raise _refuse(run_dir, ["a run with no record of its settings"], multirun)
     if previous is not None and not restart:
-        what = _differences(previous["settings"], settings)
+        what = _differences(previous["settings"], compared)
         if previous.get("code") and previous["code"] != code and not finished:
             what.append(f"code {previous['code']} -> {code}")
         if what:

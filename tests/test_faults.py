@@ -17,11 +17,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from omegaconf import OmegaConf
+from omegaconf import OmegaConf, open_dict
 from runs import train_command
-
-from han.rundir import settings_of
 
 FAST = ["trainer.epochs=2", "baseline=false", "model.embedding_init=word2vec",
         "model.word2vec_epochs=2", "seed=1"]
@@ -59,6 +58,8 @@ def numbers(run_dir: Path) -> dict:
 
 
 def claimed_settings(run_dir: Path) -> dict:
+    from han.rundir import settings_of
+
     return settings_of(OmegaConf.load(run_dir / ".hydra" / "config.yaml"), resolve=False)
 
 
@@ -212,3 +213,62 @@ def test_a_diverging_run_stops_with_an_error_and_writes_no_result(tmp_path, bbc_
     assert "no checkpoint" in line
     assert not (run_dir / "metrics.json").exists()
     assert not (run_dir / "checkpoints" / "state.json").exists()
+
+
+def test_divergence_after_a_good_epoch_keeps_that_epochs_checkpoint(tmp_path, bbc_csv):
+    """Epoch 1 trains well; a callback then sets the learning rate to 1e9 (as a bad schedule
+    would): epoch 2 diverges, the run stops, and state.json still names epoch 1."""
+    import functools
+
+    from hydra import compose, initialize_config_dir
+    from runs import CONF, SHRINK
+
+    from han import runtime as runtime_lib
+    from han.data.prepare import prepare
+    from han.models import build_model
+    from han.train import build_inputs
+    from han.trainer import Trainer, TrainingDiverged, make_optimizer
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        cfg = compose("train", ["dataset=csv", f"dataset.train_path={bbc_csv}",
+                                f"paths.cache_dir={tmp_path / 'cache'}", "trainer.epochs=3",
+                                *SHRINK])
+    data = prepare(cfg.dataset, cfg.paths, 0, 1, False)
+    runtime = runtime_lib.configure(cfg.runtime, 0)
+    model = build_model(cfg.model, len(data.vocabulary), len(data.classes))
+    optimizer = make_optimizer(cfg.trainer)
+    optimizer.build(model.trainable_variables)
+    trainer = Trainer(model, optimizer, runtime, cfg.trainer, tmp_path / "run", data.classes, False)
+    trainer.callbacks.append(lambda epoch, logs: optimizer.learning_rate.assign(1e9))
+    with pytest.raises(TrainingDiverged, match="training diverged in epoch 2") as caught:
+        trainer.fit(functools.partial(build_inputs, data, cfg, "train"),
+                    build_inputs(data, cfg, "validation"))
+    assert "the last good checkpoint (epoch 1) is kept" in str(caught.value)
+    state = json.loads((tmp_path / "run" / "checkpoints" / "state.json").read_text())
+    assert state["next_epoch"] == 1 and state["checkpoint"] == "epoch1.npz"
+    assert (tmp_path / "run" / "checkpoints" / "epoch1.npz").is_file()
+    assert np.isfinite(state["history"][0]["loss"])
+
+
+def test_a_run_started_before_run_json_is_judged_by_its_hydra_config(tmp_path):
+    """Run directories of older code have `.hydra/config.yaml` but no `run.json`."""
+    from hydra import compose, initialize_config_dir
+    from runs import CONF
+
+    from han.rundir import RunRefused, claim
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        old = compose("train", ["trainer.epochs=2"])
+        same = compose("train", ["trainer.epochs=2", "progress=false"])
+        other = compose("train", ["trainer.epochs=3"])
+    run_dir = tmp_path / "old_run"
+    (run_dir / ".hydra").mkdir(parents=True)
+    with open_dict(old):  # a key the configs gained since, with a null default, changes nothing
+        del old.dataset["folds"]
+    OmegaConf.save(old, run_dir / ".hydra" / "config.yaml")
+    (run_dir / "metrics.json").write_text('{"validation": {"macro_f1": 0.5}}')
+    before = snapshot(run_dir)
+    assert claim(same, run_dir, "abc", lambda: None) == {"validation": {"macro_f1": 0.5}}
+    with pytest.raises(RunRefused, match="trainer.epochs 2 -> 3"):
+        claim(other, run_dir, "abc", lambda: None)
+    assert snapshot(run_dir) == before
