@@ -76,7 +76,10 @@ def _previous(run_dir: Path) -> tuple[dict | None, bool]:
         except (OSError, ValueError):
             pass  # unreadable: judged by .hydra/config.yaml below, or as an unknown run
     config = run_dir / ".hydra" / "config.yaml"
-    if config.is_file():  # a run started before run.json existed: compare its settings
+    products = ("metrics.json", "vocab.json", "checkpoints", "model.keras", "model.joblib")
+    if config.is_file() and any((run_dir / name).exists() for name in products):
+        # a run started before run.json existed: compare its settings (a start that failed
+        # before it produced anything, such as on a bad setting, has nothing to protect)
         return {"settings": settings_of(OmegaConf.load(config), resolve=False), "code": None,
                 "legacy": True}, False
     return None, False

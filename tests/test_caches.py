@@ -13,8 +13,6 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from han.io import _HOST, atomic_write_text, remove_stale_tmp
-
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
 
@@ -73,6 +71,8 @@ def test_a_damaged_word2vec_cache_is_named_and_rebuilt(cfg, tmp_path, caplog):
 
 
 def test_leftovers_of_killed_writes_are_removed_and_live_writes_kept(cfg, tmp_path, caplog):
+    from han.io import _HOST, remove_stale_tmp
+
     cache = tmp_path / "cache"
     cache.mkdir()
     killed = cache / f".csv-0123.npz.{_HOST}-{dead_pid()}.abcd1234.tmp"
@@ -88,6 +88,8 @@ def test_leftovers_of_killed_writes_are_removed_and_live_writes_kept(cfg, tmp_pa
 
 
 def test_an_exception_inside_an_atomic_write_leaves_nothing(tmp_path, monkeypatch):
+    from han.io import atomic_write_text
+
     monkeypatch.setenv("HAN_FAULT", "write:x.json")
     monkeypatch.setenv("HAN_FAULT_ACTION", "raise")
     from han.faults import FaultInjected

@@ -142,7 +142,7 @@ def test_a_setting_the_config_does_not_define_is_an_error_with_or_without_plus(t
 
 
 def test_only_hydra_settings_may_be_added_and_nearest_keys_are_named():
-    from han.config import check_overrides, defined_keys, unknown_setting
+    from han.settings import check_overrides, defined_keys, unknown_setting
 
     cfg = _compose()
     errors: list[str] = []

@@ -137,6 +137,7 @@ def test_each_phase_killed_alone_reruns_to_the_same_result(tmp_path, bbc_csv, re
     assert not list(run_dir.rglob("*.tmp")) and not list((tmp_path / "cache").glob("*.tmp"))
 
 
+@pytest.mark.slow  # ~1 minute; the kill -9 chain above covers the same phases
 def test_an_injected_exception_leaves_a_resumable_run(tmp_path, bbc_csv, reference):
     run_dir = tmp_path / "run"
     env_fault = dict(os.environ, HAN_FAULT="epoch-end@1", HAN_FAULT_ACTION="raise")
