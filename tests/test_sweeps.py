@@ -201,14 +201,14 @@ def _expand(cfg, extra: tuple[str, ...] = ()) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
-@pytest.mark.parametrize("name,folds,seeds", [("news_compare", 10, 2),
+@pytest.mark.parametrize("name,folds,seeds", [("news_compare", 10, 3),
                                               ("news_compare_quick", 5, 1)])
 def test_news_compare_expands_to_every_fold_seed_and_model_with_one_recipe(name, folds, seeds):
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = _compose([f"experiment={name}"])
         assert cfg.hydra.sweeper._target_.endswith("BasicSweeper")
         jobs = _expand(cfg)
-        assert len(jobs) == len(MODELS) * seeds * folds  # news_compare: 140
+        assert len(jobs) == len(MODELS) * seeds * folds  # news_compare: 210
         seen = set()
         for job in jobs[:: len(MODELS)] + jobs[:folds]:  # a sample: composing 140 takes long
             job_cfg = compose("train", [f"experiment={name}", *job])
