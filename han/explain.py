@@ -33,6 +33,8 @@ class DocumentAttention:
     # sentence, and each word's gradient importance |∇_x p_ŷ · x| aligned like word_attention.
     top_sentence_erasure: dict[str, Any] | None = None
     word_gradient: list[list[float]] | None = None
+    # When the run's view cut the document: sentences and words read, of how many (han.predict)
+    read: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         # A shape mismatch would silently shade the wrong words, so fail where the data is built.
@@ -74,6 +76,7 @@ class DocumentAttention:
             "top_sentence_erasure": self.top_sentence_erasure,
             "word_gradient": None if self.word_gradient is None
             else [[float(g) for g in s] for s in self.word_gradient],
+            "read": self.read,
         }
 
     @classmethod
@@ -89,6 +92,7 @@ class DocumentAttention:
             label=data.get("label"),
             top_sentence_erasure=data.get("top_sentence_erasure"),
             word_gradient=data.get("word_gradient"),
+            read=data.get("read"),
         )
 
 

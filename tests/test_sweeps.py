@@ -292,3 +292,20 @@ def test_optuna_search_runs_two_trials(tmp_path, bbc_csv):
         trials.append(m["validation"]["macro_f1"])
     # The best value is the best trial's validation macro-F1.
     assert best["best_value"] == pytest.approx(max(trials))
+
+
+def test_a_relaunched_sweep_skips_its_finished_jobs(two_by_two, bbc_csv):
+    # Issue #23: a sweep resumes by launching it again with the same hydra.sweep.dir; finished
+    # jobs exit 0 at once, untouched, and do not read test again.
+    import hashlib
+
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(two_by_two)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(two_by_two.glob("*/**/*")) if p.is_file()}
+
+    before = files()
+    result = sweep(two_by_two, bbc_csv, "model=flat,han", "seed=0,1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("finished: nothing to do") == 4
+    assert "test accuracy" not in result.stdout + result.stderr
+    assert files() == before
