@@ -17,7 +17,7 @@ from han.data.prepare import prepare
 from han.data.vocab import Vocabulary
 from han.models import build_model
 
-run_dir = Path("/tmp/wt27run/logs/attention_imdb/0")
+run_dir = Path(sys.argv[1])  # the IMDB han run directory (seed 0)
 cfg = OmegaConf.load(run_dir / ".hydra/config.yaml")
 t = time.time()
 data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.get("workers"), progress=False)
@@ -31,12 +31,12 @@ print("model from best-epoch2.npz", len(model.variables), "of", len(values), "ar
 run = SimpleNamespace(model=model, dir=run_dir, cfg=cfg)
 docs = TestDocs(run, data.view("test", False), data.lexicon_view("test", False), data.corpus.lexicon,
                 list(data.classes), {"model": "han", "seed": 0, "dataset": "imdb", "code": "ab4ebcd729de"})
-out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
-chosen = sample(len(docs), int(sys.argv[2]), 0)
+out = Path(sys.argv[2]); out.mkdir(parents=True, exist_ok=True)
+chosen = sample(len(docs), int(sys.argv[3]), 0)
 frame = occurrences(docs, ["good", "bad"], chosen=chosen).assign(sample_size=len(chosen))
 frame.to_csv(out / "word_attention.csv.gz", index=False, float_format="%.6g", compression={"method": "gzip", "mtime": 0})
 print("words", len(frame), time.time() - t, flush=True)
-chosen = sample(len(docs), int(sys.argv[3]), 0)
+chosen = sample(len(docs), int(sys.argv[4]), 0)
 rows = []
 for start in range(0, len(chosen), 8):
     idx = chosen[start:start + 8]
