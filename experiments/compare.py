@@ -233,8 +233,6 @@ def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
     md = [f"# Comparison: {title}", ""]
     if meta.get("commands"):
         md += ["Produced by:", "", "```bash", *meta["commands"], "```", ""]
-    # Which commits produced the jobs (han.provenance), counted before any pooling.
-    codes = ", ".join(f"{c} ({n} jobs)" for c, n in runs_all["code"].value_counts().items())
     runs, choices, lever_notes = choose_levers(runs_all)
     runs, fold_notes = pool_folds(runs, sweep)
     if runs.empty:
@@ -251,7 +249,7 @@ def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
     if not folds.empty:
         table = table.merge(folds, on=["dataset", "model"], how="left")
     level = f"{100 * LEVEL:.0f}%"
-    md += [f"Code: {codes}.", "",
+    md += [f"Code: {_codes(runs_all)}.", "",
            f"Test accuracy (%) over every run's test documents, with its {level} bootstrap "
            f"interval over documents, and the runs' mean ± sd. The last columns: a model minus "
            "another, paired over the same documents, two-sided paired permutation p and "
@@ -281,6 +279,11 @@ def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
     if notes:
         md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
     return md + ["", failed_section(failed), ""], table, runs
+
+
+def _codes(runs: pd.DataFrame) -> str:
+    """Which commits produced the jobs (han.provenance), counted before any pooling."""
+    return ", ".join(f"{c} ({n} jobs)" for c, n in runs["code"].value_counts().items())
 
 
 def _shown(path: Path) -> str:
@@ -334,11 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     written = [out / "comparison.csv", out / "comparison.md"]
     if not table.empty:
         plot(table, out / "comparison.png", runs)
-        codes = ", ".join(f"{c} ({n} jobs)" for c, n in runs_all["code"].value_counts().items())
         source = args.publish or args.sources[0]
         # The table the docs include (experiments.docs), with what it rests on.
         (out / "headline.md").write_text(
-            headline(table) + f"\n\nCommit {codes}; records and the full table: "
+            headline(table) + f"\n\nCommit {_codes(runs_all)}; records and the full table: "
             f"`{_shown(source)}/` (rebuild: `make compare SWEEP={_shown(source)}`).\n")
         (out / "duplicates.md").write_text(duplicates_markdown(runs_all) + "\n")
         written += [out / "comparison.png", out / "headline.md", out / "duplicates.md"]

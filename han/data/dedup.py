@@ -100,8 +100,8 @@ def shingles(tokens: np.ndarray, doc_tokens: np.ndarray, size: int) -> tuple[np.
     """
     n = len(tokens)
     bounds = _bounds(doc_tokens)
-    end = np.repeat(bounds[1:], doc_tokens)  # (P,) one past each token's document
-    start = np.repeat(bounds[:-1], doc_tokens)
+    doc = ragged.segment_ids(doc_tokens)  # (P,) each token's document
+    end, start = bounds[1:][doc], bounds[:-1][doc]  # one past its document's end; its start
     word = _splitmix(tokens.astype(np.uint64))
     h = np.zeros(n, dtype=np.uint64)
     position = np.arange(n)
@@ -111,9 +111,8 @@ def shingles(tokens: np.ndarray, doc_tokens: np.ndarray, size: int) -> tuple[np.
             part = np.zeros(n, dtype=np.uint64)
             part[inside] = word[position[inside] + j]
             h = h * np.uint64(0x100000001B3) + part  # order matters: a polynomial in the words
-    keep = (position + size <= end) | ((doc_tokens[ragged.segment_ids(doc_tokens)] < size)
-                                       & (position == start))
-    counts = np.bincount(ragged.segment_ids(doc_tokens)[keep], minlength=len(doc_tokens))
+    keep = (position + size <= end) | ((doc_tokens[doc] < size) & (position == start))
+    counts = np.bincount(doc[keep], minlength=len(doc_tokens))
     return _splitmix(h[keep]), counts
 
 
