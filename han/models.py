@@ -7,26 +7,22 @@ Both models take one dense int32 id tensor (0 = padding only) and derive every m
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from han.inference import InferenceModel
 from han.layers import POOLING_KINDS, SentenceEncoder, WordEncoder, make_pooling
-
-# The one cache of compiled inference functions: model → {name: tf.function}. Kept outside the
-# model, because a tf.function attribute would end up in SavedModel exports; weak keys, so a
-# model's functions go with it.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+from han.layers.packing import from_grid, pack_sentences, to_grid
+from han.table2.build import build_network  # also registers the Table 2 networks for loading
+from han.table2.settings import network_of
 
 
-class _Classifier(keras.Model):
-    """Shared tail (dropout → Dense → float32 softmax), config and export for both models."""
-
-    input_rank = 2
+class _Classifier(InferenceModel):
+    """Shared tail (dropout → Dense → float32 softmax) and config for both models."""
 
     def __init__(
         self,
@@ -75,56 +71,6 @@ class _Classifier(keras.Model):
     def _classify(self, document: Any, training: bool | None) -> Any:
         return self.softmax(self.classifier(self.dropout(document, training=training)))
 
-    def call(self, inputs: Any, training: bool | None = False) -> Any:
-        return self._forward(inputs, training=training)["probabilities"]
-
-    def probabilities(self, ids: Any) -> Any:
-        """`model(ids)` in inference mode, (B, C): what evaluation loops call, batch after batch.
-
-        One trace with unknown dimensions serves every batch shape (batches vary in B, L, T).
-        """
-        spec = tf.TensorSpec((None,) * self.input_rank, tf.int32)
-        compiled = self._compiled("probabilities", lambda model, x: model(x, training=False),
-                                  input_signature=[spec])
-        return compiled(tf.cast(tf.convert_to_tensor(ids), tf.int32))
-
-    def explain(self, ids: Any) -> dict[str, Any]:
-        """Probabilities and attention weights (exactly 0 on padding), in inference mode.
-
-        Runs as a tf.function (about 10x faster than eager on CPU), traced for unknown sizes
-        after the first few shapes.
-        """
-        compiled = self._compiled("explain", lambda model, x: model._forward(x, training=False),
-                                  reduce_retracing=True)
-        return compiled(tf.cast(tf.convert_to_tensor(ids), tf.int32))
-
-    def _compiled(self, name: str, fn: Callable[[Any, Any], Any], **options: Any) -> Any:
-        """`fn(self, ids)` as a tf.function, built on first use and kept in `_COMPILED`."""
-        functions = _COMPILED.setdefault(self, {})
-        if name not in functions:
-            model = weakref.ref(self)  # a strong reference would keep the model alive forever
-            functions[name] = tf.function(lambda ids: fn(model(), ids), **options)
-        return functions[name]
-
-    def _forward(self, ids: Any, training: bool | None) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def export(
-        self,
-        filepath: Any,
-        format: str = "tf_saved_model",
-        verbose: bool | None = None,
-        input_signature: Any = None,
-        **kwargs: Any,
-    ) -> Any:
-        """`keras.Model.export` with int32 ids of any batch/sentence/word count by default."""
-        if input_signature is None:
-            shape = (None,) * self.input_rank
-            input_signature = [tf.TensorSpec(shape, tf.int32, name="ids")]
-        return super().export(
-            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
-        )
-
     def get_config(self) -> dict[str, Any]:
         # The embedding matrix is left out: the trained embeddings are saved with the weights.
         return {
@@ -140,9 +86,6 @@ class _Classifier(keras.Model):
             "word_dropout": self.word_dropout,
         }
 
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> _Classifier:
-        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="han")
@@ -183,32 +126,19 @@ class HierarchicalAttentionNetwork(_Classifier):
 
     def _forward(self, ids: Any, training: bool | None) -> dict[str, Any]:
         ids = tf.cast(ids, tf.int32)
-        sentence_mask = tf.reduce_any(ids != 0, axis=-1)  # (B, L)
-        shape = tf.shape(ids, out_type=tf.int64)
-        batch, max_sentences = shape[0], shape[1]
-
-        # Word level over the S real sentences only.
-        slots = tf.where(sentence_mask)  # (S, 2): [document, sentence slot]
-        sentences, word_weights = self._read(tf.boolean_mask(ids, sentence_mask), training)
-
-        # Sentence level on a left-aligned grid: sentence k of a document goes to row k.
-        rank = tf.cumsum(tf.cast(sentence_mask, tf.int64), axis=1) - 1  # (B, L)
-        rows = tf.stack([slots[:, 0], tf.boolean_mask(rank, sentence_mask)], axis=1)
-        width = tf.shape(sentences, out_type=tf.int64)[1]
-        grid = tf.scatter_nd(rows, sentences, tf.stack([batch, max_sentences, width]))
-        counts = tf.reduce_sum(tf.cast(sentence_mask, tf.int32), axis=1)
-        grid_mask = tf.sequence_mask(counts, maxlen=tf.shape(ids)[1])
-        states = self.sentence_encoder(grid, mask=grid_mask, training=training)
-        document, grid_weights = self.sentence_attention(states, mask=grid_mask)
+        # Word level over the S real sentences only; sentence level on a left-aligned grid.
+        packed = pack_sentences(ids)
+        sentences, word_weights = self._read(packed.sentences, training)
+        grid = to_grid(packed, sentences)
+        states = self.sentence_encoder(grid, mask=packed.grid_mask, training=training)
+        document, grid_weights = self.sentence_attention(states, mask=packed.grid_mask)
 
         # Attention back to the original (B, L) / (B, L, T) slots; 0 on padding.
-        sentence_weights = tf.gather(grid_weights, tf.maximum(rank, 0), batch_dims=1)
-        sentence_weights *= tf.cast(sentence_mask, sentence_weights.dtype)
-        word_weights = tf.scatter_nd(slots, word_weights, tf.shape(ids, out_type=tf.int64))
+        word_weights = tf.scatter_nd(packed.slots, word_weights, tf.shape(ids, out_type=tf.int64))
         return {
             "probabilities": self._classify(document, training),
             "word_attention": word_weights,
-            "sentence_attention": sentence_weights,
+            "sentence_attention": from_grid(packed, grid_weights),
         }
 
     def _read(self, packed: Any, training: bool | None) -> tuple[Any, Any]:
@@ -279,6 +209,8 @@ def build_model(
     embedding_matrix: np.ndarray | None = None,
 ) -> keras.Model:
     """The model described by a `conf/model/*.yaml` group, built for ids of any shape."""
+    if network_of(model_cfg) is not None:  # the other networks of the paper's Table 2
+        return build_network(model_cfg, vocab_size, num_classes, embedding_matrix)
     family = model_cfg.get("family")
     if family not in FAMILIES:
         raise ValueError(f"model.family must be one of {sorted(FAMILIES)}, got {family!r}")

@@ -47,16 +47,15 @@ class TensorBoardLogger:
             tf.summary.scalar("epoch/accuracy", logs["accuracy"])
             tf.summary.scalar("epoch/docs_per_second", logs["docs_per_second"])
         self.train_writer.flush()
+        if not getattr(self.model, "has_attention", True):  # Table 2's networks: scalars only
+            self._scalars(epoch, logs)
+            return
         docs = document_attention(
             self.model, self.view, self.words, self.lexicon, self.shown, self.classes,
             self.flat, self.labels,
         )
+        self._scalars(epoch, logs)
         with self.writer.as_default(step=epoch):
-            tf.summary.scalar("epoch/loss", logs["val_loss"])
-            tf.summary.scalar("epoch/accuracy", logs["val_accuracy"])
-            tf.summary.scalar("epoch/macro_f1", logs["val_macro_f1"])
-            for variable in self.model.trainable_variables:
-                tf.summary.histogram(f"weights/{variable.path}", variable.numpy())
             words = np.concatenate([np.concatenate(d.word_attention) for d in docs if d.sentences] or [np.zeros(0)])
             tf.summary.histogram("attention/word", words)
             if not self.flat:
@@ -64,6 +63,18 @@ class TensorBoardLogger:
                 tf.summary.histogram("attention/sentence", sentences)
             text = "\n\n---\n\n".join(attention_markdown(d) for d in docs)
             tf.summary.text("attention/validation_documents", text)
+        self.writer.flush()
+
+    def _scalars(self, epoch: int, logs: dict) -> None:
+        """Validation scores and weight histograms (every model has them)."""
+        import tensorflow as tf
+
+        with self.writer.as_default(step=epoch):
+            tf.summary.scalar("epoch/loss", logs["val_loss"])
+            tf.summary.scalar("epoch/accuracy", logs["val_accuracy"])
+            tf.summary.scalar("epoch/macro_f1", logs["val_macro_f1"])
+            for variable in self.model.trainable_variables:
+                tf.summary.histogram(f"weights/{variable.path}", variable.numpy())
         self.writer.flush()
 
     def finish(self, metrics: dict) -> None:

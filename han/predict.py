@@ -35,6 +35,7 @@ from han.data.vocab import Vocabulary
 from han.explain import DocumentAttention, document_attention
 from han.io import atomic_write_text
 from han.report import select_documents, write_report
+from han.table2.settings import has_attention, max_chars, reads_characters
 
 if TYPE_CHECKING:
     import keras
@@ -68,6 +69,7 @@ class SavedRun:
         self.classes = json.loads((self.dir / "metrics.json").read_text())["classes"]
         self.flat = is_flat(self.cfg.model)
         self.linear = is_linear(self.cfg.model)
+        self.attends = has_attention(self.cfg.model)  # the Table 2 networks have no attention
 
     @cached_property
     def model(self) -> keras.Model | LinearBaseline:
@@ -125,7 +127,15 @@ class SavedRun:
         labels = [str(x) if str(x) else None for x in frame["label"]]
         if self.linear:
             return self._classify_linear(encoded, labels)
+        if reads_characters(self.cfg.model):
+            from han.data.chars import char_view
+
+            view = char_view(frame["text"].astype(str).tolist(), list(corpus.ids),
+                             max_chars(self.cfg.model))
+            return self._classify_plain(view.docs(encoded), labels)
         model_view = self.view(encoded)
+        if not self.attends:
+            return self._classify_plain(model_view, labels)
         identity = np.arange(len(corpus.lexicon), dtype=np.int32)
         word_view = self.view(encode_corpus(corpus, identity, self.classes, everything))
         out = []
@@ -161,9 +171,21 @@ class SavedRun:
                         "first part was read; `read` in the output says how much of each", cut,
                         len(docs), size)
 
+    def _classify_plain(self, view: EncodedDocs, labels: list[str | None]) -> list[DocumentAttention]:
+        """A network without attention: its predictions only, in batches of its own view."""
+        probs = np.concatenate([
+            np.asarray(self.model.probabilities(view.padded(np.arange(i, min(i + 64, len(view))),
+                                                            flat=self.flat)))
+            for i in range(0, len(view), 64)])
+        return self._documents(view.ids, probs, labels)
+
     def _classify_linear(self, docs: EncodedDocs, labels: list[str | None]) -> list[DocumentAttention]:
         """A linear baseline's predictions: it has no attention, so no words are shown."""
-        probs = self.model.predict_proba(docs)
+        return self._documents(docs.ids, self.model.predict_proba(docs), labels)
+
+    def _documents(self, ids: np.ndarray, probs: np.ndarray,
+                   labels: list[str | None]) -> list[DocumentAttention]:
+        """Predictions without attention (no words are shown)."""
         return [
             DocumentAttention(
                 id=str(doc_id), sentences=[], word_attention=[], sentence_attention=None,
@@ -171,7 +193,7 @@ class SavedRun:
                 probabilities={c: float(v) for c, v in zip(self.classes, p, strict=True)},
                 label=label,
             )
-            for doc_id, p, label in zip(docs.ids, probs, labels, strict=True)
+            for doc_id, p, label in zip(ids, probs, labels, strict=True)
         ]
 
 
@@ -258,6 +280,12 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
             f"{run.dir} is a linear baseline ({run.cfg.model.name}): it has no attention to show. "
             "Use make predict RUN=... INPUT=... for its predictions, or give a network's run."
         )
+        if not run.attends:
+            raise DataError(
+                f"{run.dir} is a {run.cfg.model.name} run: that network has no attention to show "
+                "(only the HAN family and the flat attention model have). Use make predict "
+                "RUN=... INPUT=... for its predictions."
+            )
     # The same seed and settings rebuild the run's test split (from the tokenised cache).
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),
                    progress=False)

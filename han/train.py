@@ -28,6 +28,7 @@ from han.data.prepare import PreparedData, prepare
 from han.data.summary import summarize
 from han.io import atomic_open, atomic_write_text
 from han.provenance import code_version
+from han.table2.settings import max_chars, reads_characters
 from han.trainer import Trainer, make_optimizer, predict_probs
 
 if TYPE_CHECKING:
@@ -50,8 +51,9 @@ def build_inputs(
     shard); evaluation reads every document in `trainer.eval_batch_size` batches.
     """
     flat, train = is_flat(cfg.model), split == "train"
+    docs = data.char_view(split) if reads_characters(cfg.model) else data.view(split, flat)
     return BatchSource.for_pipeline(
-        data.view(split, flat),
+        docs,
         int(cfg.trainer.batch_size if train else cfg.trainer.eval_batch_size),
         input_context,
         flat=flat,
@@ -189,7 +191,8 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     """One run: data → model → Trainer → test once → run directory; returns `metrics.json`."""
     # ---- data, before TensorFlow starts its threads (the tokenizer may fork workers) ----------
     run_dir.mkdir(parents=True, exist_ok=True)
-    data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
+    data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress),
+                   max_chars(cfg.model) if reads_characters(cfg.model) else None)
     rundir.check_data(run_dir, _data_digest(data))  # a resume on other data is refused here
     if is_linear(cfg.model):
         return run_linear(cfg, data, run_dir)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from han.data import dedup, sources
+from han.data.chars import CharView, load_chars
 from han.data.corpus import Corpus, cache_key, cached_corpus
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_model
 from han.data.splits import SPLITS, assign_splits, class_names, subsample_train
@@ -37,6 +38,13 @@ class PreparedData:
     view_settings: ViewSettings  # L, T and N, resolved (a null L or T from train's lengths)
     counts: dict = field(default_factory=dict)
     lowercase: bool = True  # the tokenizer lower-cased (pretrained vectors are matched so)
+    characters: CharView | None = None  # the character view, when a model reads characters
+
+    def char_view(self, split: str) -> EncodedDocs:
+        """A split's documents as character ids (han/data/chars.py), one row each."""
+        if self.characters is None:
+            raise ValueError("prepare(..., max_chars=N) builds the character view")
+        return self.characters.docs(self.splits[split])
 
     def view(self, split: str, flat: bool) -> EncodedDocs:
         """The model's view of a split: N words (flat), or L sentences × T words."""
@@ -117,8 +125,10 @@ def prepare(
     seed: int,
     workers: int | None = None,
     progress: bool = True,
+    max_chars: int | None = None,
 ) -> PreparedData:
-    """Raw data → vocabulary and encoded train / validation / test."""
+    """Raw data → vocabulary and encoded train / validation / test; with `max_chars`, also
+    every document's first `max_chars` characters (the character models' view)."""
     corpus, _ = load_corpus(dataset_cfg, paths_cfg, workers, progress)
     counts = {"non_utf8_files": corpus.non_utf8_files, "docs_cut_at_max_chars": corpus.truncated_chars}
     if corpus.truncated_chars:
@@ -166,7 +176,12 @@ def prepare(
             "view from the training split's lengths (p%d): L=%d sentences x T=%d words",
             99, view_settings.max_sentences, view_settings.max_words,
         )
+    characters = None
+    if max_chars is not None:
+        characters, _ = load_chars(dataset_cfg, paths_cfg, int(max_chars))
+        counts["characters"] = characters.counts | {"max_chars": int(max_chars)}
     return PreparedData(
+        characters=characters,
         name=str(dataset_cfg["name"]),
         classes=classes,
         vocabulary=vocabulary,
