@@ -61,11 +61,23 @@ def train(run_dir: Path, csv: Path, name: str, *extra: str) -> subprocess.Comple
     return result
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, bbc_csv):
+    """`trained(name)`: the run directory of `name` on the real articles, trained once."""
+    root, runs = tmp_path_factory.mktemp("runs"), {}
+
+    def run(name: str) -> Path:
+        if name not in runs:
+            train(root / name, bbc_csv, name, "trainer.epochs=8", "baseline=false")
+            runs[name] = root / name
+        return runs[name]
+
+    return run
+
+
 @pytest.mark.parametrize("name", NETWORKS)
-def test_each_network_learns_real_articles_and_beats_the_majority_on_validation(
-        tmp_path, bbc_csv, name):
-    run_dir = tmp_path / name
-    train(run_dir, bbc_csv, name, "trainer.epochs=8")
+def test_each_network_learns_real_articles_and_beats_the_majority_on_validation(trained, name):
+    run_dir = trained(name)
     for file in ("metrics.json", "predictions.csv", "model.keras", "vocab.json",
                  "data_summary.json", ".hydra/config.yaml"):
         assert (run_dir / file).is_file(), file
@@ -79,30 +91,26 @@ def test_each_network_learns_real_articles_and_beats_the_majority_on_validation(
     assert metrics["validation"]["best_epoch"] == best["epoch"]
 
 
-@pytest.fixture(scope="module")
-def char_run(tmp_path_factory, bbc_csv) -> Path:
-    run_dir = tmp_path_factory.mktemp("runs") / "cnn_char"
-    train(run_dir, bbc_csv, "cnn_char", "trainer.epochs=1", "baseline=false")
-    return run_dir
-
-
 def predict(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "han.predict", f"run_dir={run_dir}", *args],
                           capture_output=True, text=True, timeout=300)
 
 
-def test_a_character_run_predicts_raw_text_and_says_it_has_no_attention(char_run, tmp_path):
+@pytest.mark.parametrize("name", ["cnn_char", "conv_grnn"])
+def test_a_network_predicts_raw_text_and_explain_says_it_has_no_attention(trained, name,
+                                                                         tmp_path):
+    run_dir = trained(name)
     text = tmp_path / "match.txt"
     text.write_text("The striker scored twice as the home side won the cup final 3-1.\n")
-    result = predict(char_run, f"input={text}", f"output={tmp_path / 'out.json'}")
+    result = predict(run_dir, f"input={text}", f"output={tmp_path / 'out.json'}")
     assert result.returncode == 0, result.stderr[-2000:]
-    name, label, probs = result.stdout.splitlines()[0].split("\t")[:3]
-    assert name == "match.txt" and label in {"entertainment", "politics", "sport"}
+    doc, label, probs = result.stdout.splitlines()[0].split("\t")[:3]
+    assert doc == "match.txt" and label in {"entertainment", "politics", "sport"}
     assert sum(float(p.split("=")[1]) for p in probs.split()) == pytest.approx(1.0, abs=1e-3)
     saved = json.loads((tmp_path / "out.json").read_text())
     assert saved[0]["predicted"] == label and saved[0]["word_attention"] == []
-    explain = predict(char_run, "report=true")
-    assert explain.returncode == 2 and not (char_run / "report.html").exists()
+    explain = predict(run_dir, "report=true")
+    assert explain.returncode == 2 and not (run_dir / "report.html").exists()
     assert "has no attention" in explain.stderr and len(explain.stderr.strip().splitlines()) == 1
 
 
