@@ -3,12 +3,12 @@
 Hydra's guidance for installed apps: the configs live inside the package. The repository keeps
 them at the top level (`conf/`), so a wheel build copies them into `han/conf`; `han.cli` reads
 `han/conf` when it is there (an installed wheel) and `conf/` otherwise (a clone, an editable
-install, `python -m han.train`). Everything else is in pyproject.toml.
+install, `python -m han.train`). The package list is here too (`PACKAGES`); everything else is in pyproject.toml.
 """
 
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 CONF = Path(__file__).resolve().parent / "conf"
@@ -36,4 +36,9 @@ class BuildWithConfigs(build_py):
         return super().get_outputs(include_bytecode) + list(getattr(self, "_configs", []))
 
 
-setup(cmdclass={"build_py": BuildWithConfigs})
+# One top-level package: `han`, with the repository's top-level `experiments/` installed as
+# `han.experiments` (docs/ARCHITECTURE.md, "One package").
+PACKAGES = find_packages(include=["han", "han.*"]) + ["han.experiments"]
+PACKAGE_DIR = {"han.experiments": "experiments"}
+
+setup(cmdclass={"build_py": BuildWithConfigs}, packages=PACKAGES, package_dir=PACKAGE_DIR)

@@ -37,12 +37,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.folds import fold_summary, pool_folds
-from experiments.headline import headline
-from experiments.levers import choices_markdown, choose_levers
-from experiments.render import METRICS, failed_section, plot, to_markdown
-from experiments.runs import collect_runs
-from experiments.stats import mcnemar_exact, paired_bootstrap, t_interval
+from .folds import fold_summary, pool_folds
+from .headline import headline
+from .levers import choices_markdown, choose_levers
+from .render import METRICS, failed_section, plot, to_markdown
+from .runs import collect_runs
+from .stats import mcnemar_exact, paired_bootstrap, t_interval
 
 
 def best_baselines(runs: pd.DataFrame) -> dict[str, str]:

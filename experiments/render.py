@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.headline import model_order
-from experiments.runs import FailedJob
+from .headline import model_order
+from .runs import FailedJob
 
 METRICS = ("test_accuracy", "test_macro_f1")
 
