@@ -157,6 +157,9 @@ def hydra_main(config_name: str, task: str, error_file: bool = False) -> Callabl
             _USER_DEBUG, previous = _debug(), os.environ.get("HYDRA_FULL_ERROR")
             os.environ["HYDRA_FULL_ERROR"] = "1"
             try:
+                from han.extras import check_overrides
+
+                check_overrides(sys.argv[1:])  # a feature in a missing extra: name the extra
                 with _without_hydra_job_line():
                     return hydra_entry()
             except Exception as err:

@@ -21,6 +21,8 @@ from pathlib import Path
 from han.cli import UsageError, entry
 
 FORMAT_VERSION = 1
+# The serving guide: an installed copy has no docs/ folder, so the message names the project's.
+SERVING_URL = "https://github.com/han-attention/han/blob/main/docs/SERVING.md"
 # How han.data.tokenize splits text; written out so that a client needs no import of han.
 PARAGRAPH_SPLIT = r"\n\s*\n"
 PUNCTUATION_TOKEN = r"^[^\w]+$"
@@ -88,12 +90,12 @@ def export_run(run_dir: Path, output: Path | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path, help="a finished run (the folder `make train` printed)")
+    parser.add_argument("run_dir", type=Path, help="a finished run (the folder han-train printed)")
     parser.add_argument("--output", type=Path, default=None,
                         help="folder to write (default: <run dir>/export)")
     args = parser.parse_args(argv)
     output = export_run(args.run_dir, args.output)
-    print(f"exported to {output}: saved_model/, vocab.json, tokenizer.json (client: docs/SERVING.md)")
+    print(f"exported to {output}: saved_model/, vocab.json, tokenizer.json (client: {SERVING_URL})")
     return 0
 
 

@@ -61,7 +61,7 @@ def test_fresh_machine_han_data_fails_in_one_line_then_setup_makes_it_work(tmp_p
                                 timeout=120)
         assert result.returncode == 2, result.stderr[-3000:]
         [line] = result.stderr.strip().splitlines()
-        assert "punkt_tab" in line and "make setup" in line and "paths.nltk_data" in line
+        assert "punkt_tab" in line and "han-nltk-setup" in line and "paths.nltk_data" in line
     setup = subprocess.run(
         [sys.executable, "-m", "han.nltk_setup", "--target", str(nltk_home)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
