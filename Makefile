@@ -72,6 +72,9 @@ explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)
 
+evaluate: setup ## Score a saved run on labelled data: RUN=<run dir> DATASET=<name> (its test split; ARGS="split=all") or ARGS="input=<file>"; OUTPUT=<dir>
+	$(PY) -m han.evaluate run_dir=$(RUN) $(if $(DATASET),dataset=$(DATASET)) $(if $(OUTPUT),output=$(OUTPUT)) $(ARGS)
+
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests benchmarks
 	$(VENV)/bin/pytest -q --durations=10
@@ -94,4 +97,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain export test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare predict explain export evaluate test test-slow bench profile bench-data lint clean

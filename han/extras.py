@@ -1,7 +1,7 @@
 """Features that live in extras (pyproject.toml): asking for one without it names the extra.
 
 `pip install han-attention` brings what training, prediction and evaluation need; the Optuna
-search and the Slurm / submitit launchers (`[sweep]`, `[slurm]`), Parquet tables (`[parquet]`)
+search (han-search) and the Slurm / submitit launchers (`[sweep]`, `[slurm]`), Parquet tables (`[parquet]`)
 and the MLflow / W&B trackers (`[mlflow]`, `[wandb]`, han/trackers.py) are extras.
 """
 
@@ -17,8 +17,6 @@ DISTRIBUTION = "han-attention"
 
 # A command-line override that asks for a feature -> (the modules it needs, the extra, what).
 OVERRIDES = (
-    (re.compile(r"^\+*(hparams_search=han_optuna|hydra/sweeper=optuna)"),
-     ("optuna", "hydra_plugins.hydra_optuna_sweeper"), "sweep", "the Optuna search"),
     (re.compile(r"^\+*hydra/launcher=(han_)?submitit"),
      ("submitit", "hydra_plugins.hydra_submitit_launcher"), "slurm", "the submitit launchers"),
 )
@@ -40,8 +38,13 @@ def require(modules: Sequence[str], extra: str, feature: str) -> None:
 
 
 def check_overrides(args: Sequence[str]) -> None:
-    """Before Hydra composes anything: the extras the command line asks for are installed."""
+    """Before Hydra composes anything: the extras the command line asks for are installed, and a
+    search preset goes to the command that runs searches."""
     for arg in args:
+        if arg.lstrip("+").startswith("hparams_search="):
+            preset = arg.split("=", 1)[1]
+            raise UsageError(f"{arg} is a hyper-parameter search: run it with han-search "
+                             f"hparams_search={preset} (python -m han.search in a checkout)")
         for pattern, modules, extra, feature in OVERRIDES:
             if pattern.match(arg):
                 require(modules, extra, f"{arg.split('=')[0]}={arg.split('=', 1)[1]} ({feature})")

@@ -12,10 +12,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST_PARTY = {"han", "experiments", "benchmarks", "runs", "paper_fixtures"}
-# Declared and never imported, on purpose: Hydra discovers its plugins (hydra_plugins.*) itself,
-# and the [sweep] extra pins what optuna 2.10 stores its studies with.
-NOT_IMPORTED = {"hydra-joblib-launcher", "hydra-optuna-sweeper", "hydra-submitit-launcher",
-                "sqlalchemy", "alembic"}
+# Declared and never imported, on purpose: Hydra discovers its plugins (hydra_plugins.*) itself.
+NOT_IMPORTED = {"hydra-joblib-launcher", "hydra-submitit-launcher"}
 # Imported from another declared distribution's namespace
 PROVIDED_BY = {"hydra_plugins": "hydra-core", "tensorboard": "tensorboard"}
 

@@ -131,6 +131,13 @@ def test_installed_wheel_runs_han_train_from_another_folder(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=600,
                    env=env)
+    # One top-level package (issue #26): experiments/ ships as han.experiments, not beside han
+    import zipfile
+
+    [wheel] = wheels.glob("han_attention-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"han"}
+    assert "han/experiments/compare.py" in names and "han/conf/train.yaml" in names
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=env)
     pip = venv / "bin" / "pip"
     subprocess.run([str(pip), "install", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],
