@@ -8,8 +8,9 @@ to ``error.txt`` in its directory and the sweep goes on; the sweep's exit report
 failed job in the same way.
 
 Entry points: ``han.train`` / ``han-train``, ``han.data`` / ``han-data``, ``han.predict`` /
-``han-predict`` (Hydra, through `hydra_main`), ``experiments.compare`` / ``han-compare`` and
-``han.export`` (argparse, through `run_cli`).
+``han-predict``, ``han.evaluate`` / ``han-evaluate`` (Hydra, through `hydra_main`),
+``experiments.compare`` / ``han-compare`` (installed as ``han.experiments.compare``),
+``han.export`` and ``han.search`` / ``han-search`` (argparse, through `run_cli`).
 """
 
 from __future__ import annotations
