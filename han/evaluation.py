@@ -6,11 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn import metrics as skm
+
+# scikit-learn is imported inside the functions: han.train and han.predict import this module
+# at start-up, and importing sklearn there would slow every command, failed ones included.
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
     """Rows are true classes, columns predicted classes (every class, even when absent)."""
+    from sklearn import metrics as skm
+
     labels = np.arange(num_classes)
     if not len(y_true):
         return np.zeros((num_classes, num_classes), dtype=np.int64)
@@ -36,6 +40,8 @@ def classification_metrics(
     A class never predicted has precision 0 (and F1 0): scikit-learn's zero_division=0. Macro-F1
     is the mean over every class of the run, present in `y_true` or not.
     """
+    from sklearn import metrics as skm
+
     y_true = np.asarray(y_true)
     y_pred = probabilities.argmax(-1)
     labels = np.arange(len(classes))
