@@ -43,7 +43,8 @@ def user_env(home: Path) -> dict:
 
 def run(args: list[str], cwd: Path, env: dict, ok: bool = True) -> subprocess.CompletedProcess:
     cwd.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    # generous: a shared machine under load ran the 2-job sweep past 900 s once
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     if ok:
         assert result.returncode == 0, result.stderr[-3000:]
     return result
