@@ -23,7 +23,7 @@ OUTPUT ?=
 .DEFAULT_GOAL := help
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # requirements.lock: every package of the dev install (the extras the tests use included), pinned
@@ -48,26 +48,41 @@ lock: ## Re-pin requirements.lock with hashes from pyproject.toml (the dev insta
 data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
 	$(PY) -m han.data dataset=$(or $(DATASET),news) $(ARGS)
 
-train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
+train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
 	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
 	$(PY) -m han.train -m $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
-compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP=<dir> only aggregates; PUBLISH=<docs dir> copies the tables and plot there
+compare: setup ## Run EXPERIMENT's sweep (default news_compare; DATASET= to pick its data) and aggregate it; SWEEP="<dir> [<dir> ...]" only aggregates (sweeps or docs/results/<name> records); PUBLISH=docs/results/<name> writes the records and tables there and updates the docs
 	@sweep="$(SWEEP)"; exp="$(or $(EXPERIMENT),news_compare)"; status=0; \
 	if [ -z "$$sweep" ]; then \
 		sweep="$${HAN_ROOT:-.}/logs/train/multiruns/$${exp}$(if $(DATASET),_$(DATASET))_$$(date +%Y-%m-%d_%H-%M-%S)"; \
 		$(PY) -m han.train -m experiment=$$exp $(if $(DATASET),dataset=$(DATASET)) hydra.sweep.dir="$$sweep" $(ARGS) || status=$$?; \
 	fi; \
-	$(PY) -m experiments.compare "$$sweep" $(if $(PUBLISH),--publish $(PUBLISH)) || status=$$?; \
+	$(PY) -m experiments.compare $$sweep $(if $(PUBLISH),--publish $(PUBLISH) --command "make compare EXPERIMENT=$$exp$(if $(DATASET), DATASET=$(DATASET))$(if $(ARGS), ARGS='$(ARGS)')") || status=$$?; \
+	$(if $(PUBLISH),$(PY) -m experiments.docs || status=$$?;) \
 	exit $$status
+
+docs: setup ## Rewrite the results tables in README.md and docs/RESULTS.md from docs/results/ (never typed by hand)
+	$(PY) -m experiments.docs
 
 predict: setup ## Classify raw text with a saved run (RUN=<run dir> INPUT=<file|folder|->)
 	$(PY) -m han.predict run_dir=$(RUN) input=$(INPUT) $(ARGS)
 
 explain: setup ## HTML attention report of a run's test documents (RUN=<run dir>)
 	$(PY) -m han.predict run_dir=$(RUN) report=true $(ARGS)
+
+WORDS ?= good,bad
+DIR ?=
+attention-stats: setup ## The paper's Figures 3-4: attention weight of WORDS (default good,bad) per class and rating (RUN=<run dir>[ <run dir> ...]; docs/ATTENTION.md)
+	$(PY) -m han.analysis.word_weights $(RUN) --words $(WORDS) $(ARGS)
+
+faithfulness: setup ## Attention vs gradient and leave-one-out, erasure, permutation, per document (RUN=<run dir>; ARGS="--sample 300"; docs/ATTENTION.md)
+	$(PY) -m han.analysis.faithfulness $(RUN) $(ARGS)
+
+attention-tables: setup ## Rebuild the attention tables and figures of DIR=docs/results/attention_<dataset> from its records
+	$(PY) -m han.analysis.summary $(DIR)
 
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)
@@ -97,4 +112,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare predict explain export evaluate test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export evaluate test test-slow bench profile bench-data lint clean

@@ -1,35 +1,33 @@
-"""Aggregate a Hydra sweep into comparison tables, significance tests and a plot.
+"""Aggregate sweeps, or the committed records of a published table, into comparison tables,
+significance tests and a plot.
 
-Usage: ``python -m experiments.compare <sweep_dir> [--reference flat] [--candidate han]
-[--bootstrap 10000] [--seed 0] [--publish DIR]``. Writes ``comparison.csv``, ``comparison.md``
-and ``comparison.png`` into ``sweep_dir`` (and, with ``--publish``, into DIR as well: how the
-tables in docs/ are regenerated).
+Usage: ``python -m experiments.compare SOURCE [SOURCE ...] [--reference flat] [--candidate han]
+[--bootstrap 10000] [--seed 0] [--out DIR] [--publish DIR --title T --command C ...]``.
+A SOURCE is a sweep directory (job directories with metrics.json) or a records directory
+(``jobs.csv``, ``predictions.csv.gz``: ``experiments.records``); several sources form one table.
+Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out`` (default: the
+first source). ``--publish DIR`` writes the records and the table into DIR (docs/results/...);
+``python -m experiments.compare DIR`` then rebuilds the same table from the records alone.
 
-The steps, one module each: ``runs`` reads the sweep; ``levers`` keeps one job per model, seed
-and fold, chosen on validation; ``folds`` pools a seed's k-fold jobs; this module summarises and
-tests (``stats``); ``render`` and ``headline`` write what people read.
+The steps, one module each: ``runs`` reads a sweep (``records`` the committed records);
+``levers`` keeps one job per model, seed and fold, chosen on validation; ``folds`` pools a
+seed's k-fold jobs; this module summarises and tests (``stats``); ``render`` and ``headline``
+write what people read.
 
-Significance against the reference model, on the same test documents:
-
-- ``p_mcnemar``: McNemar's exact test per seed (jobs paired by dataset and seed, predictions
-  joined on ``id``); the reported value is the **median** of the per-seed two-sided p-values.
-  The median, not Fisher's method, because seeds usually share the test documents, so the
-  per-seed tests are not independent and a Fisher-combined p would overstate the evidence.
-- ``p_bootstrap``: one-sided paired bootstrap for "candidate accuracy - reference accuracy
-  <= 0", resampling document ids (a document's rows from every paired seed move together).
-- ``delta_accuracy``: candidate minus reference accuracy over the same pooled paired rows.
-
-Every network is also tested, the same way, against the **best baseline** of its dataset: the
-linear TF-IDF model (``model.family: linear``) with the highest mean *validation* accuracy, so
-the choice never looks at test. A sweep without baseline jobs uses the bag-of-words baseline
-each network run fitted beside itself (``baseline_predictions.csv``, ``metrics.json["baseline"]``).
+Every test pairs two models on the same test documents, a document's rows from every paired
+seed together (``stats``): the difference in accuracy with its 95% bootstrap interval over
+documents, and the two-sided paired permutation p. Each model is tested against the reference
+(``--reference``, default flat) and every network against its dataset's **best baseline**: the
+linear TF-IDF model (``model.family: linear``) with the highest mean *validation* accuracy, so the
+choice never looks at test. A sweep without baseline jobs uses the bag-of-words baseline each
+network run fitted beside itself (``baseline_predictions.csv``). All p-values of one table are
+adjusted together by Holm's method; both are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,12 +35,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import records
 from .folds import fold_summary, pool_folds
 from .headline import headline
 from .levers import choices_markdown, choose_levers
-from .render import METRICS, failed_section, plot, to_markdown
-from .runs import collect_runs
-from .stats import mcnemar_exact, paired_bootstrap, t_interval
+from .render import METRICS, duplicates_markdown, failed_section, plot, to_markdown
+from .runs import FailedJob, collect_runs, has_predictions
+from .stats import (
+    LEVEL,
+    bootstrap_intervals,
+    holm,
+    paired_permutation,
+    per_document,
+)
+
+TEST_COLUMNS = ["n_paired", "n_docs", "delta_accuracy", "delta_ci_low", "delta_ci_high", "p"]
 
 
 def best_baselines(runs: pd.DataFrame) -> dict[str, str]:
@@ -56,38 +63,99 @@ def best_baselines(runs: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, model): run count, mean/std/95% CI of test metrics, mean val F1 and speed."""
+def _correct(frame: pd.DataFrame, predicted: str = "predicted", label: str = "label") -> pd.Series:
+    return (frame[predicted] == frame[label]).astype(float)
+
+
+def summarize(runs: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFrame:
+    """Per (dataset, model): runs, mean ± sd of the test metrics over runs, and the pooled test
+    accuracy over every run's documents with its bootstrap interval over documents."""
     rows = []
     for (dataset, model), group in runs.groupby(["dataset", "model"], sort=True):
         row: dict[str, object] = {"dataset": dataset, "model": model, "n_runs": len(group)}
         for metric in METRICS:
-            mean, std, low, high = t_interval(group[metric].to_numpy(dtype=float))
-            row |= {f"{metric}_mean": mean, f"{metric}_std": std,
-                    f"{metric}_ci_low": low, f"{metric}_ci_high": high}
-        row["val_macro_f1_mean"] = float(group["val_macro_f1"].mean())
-        row["docs_per_second_mean"] = float(group["docs_per_second"].mean())
+            values = group[metric].to_numpy(dtype=float)
+            row |= {f"{metric}_mean": float(np.mean(values)),
+                    f"{metric}_std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan}
+        try:
+            frames = [p.read() for p in group["predictions"] if has_predictions(p)]
+        except ValueError:  # an unreadable file: the paired tests note it
+            frames = []
+        low = high = pooled = math.nan
+        if frames and len(frames) == len(group):  # an interval only over every run's documents
+            joined = pd.concat(frames, ignore_index=True)
+            sums, count = per_document(joined.assign(correct=_correct(joined)), ["correct"])
+            pooled = float(sums.sum() / count.sum())
+            (low, high), = bootstrap_intervals(sums, count, n_resamples, seed)
+        row |= {"test_accuracy_pooled": pooled, "test_accuracy_ci_low": low,
+                "test_accuracy_ci_high": high,
+                "val_macro_f1_mean": float(group["val_macro_f1"].mean()),
+                "docs_per_second_mean": float(group["docs_per_second"].mean())}
         rows.append(row)
-    stat_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_low", "ci_high")]
+    stat_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std")]
     return pd.DataFrame(rows, columns=["dataset", "model", "n_runs", *stat_cols,
-                                       "val_macro_f1_mean", "docs_per_second_mean"])
+                                       "test_accuracy_pooled", "test_accuracy_ci_low",
+                                       "test_accuracy_ci_high", "val_macro_f1_mean",
+                                       "docs_per_second_mean"])
 
 
-def _read_predictions(path: str) -> pd.DataFrame:
-    # Ids and class names are strings by contract; stop pandas turning "007" into 7.
-    frame = pd.read_csv(path, usecols=["id", "label", "predicted"], dtype=str)
-    return frame.drop_duplicates("id")
+def _paired_frames(ref_runs: pd.DataFrame, cand_runs: pd.DataFrame, where: str,
+                   notes: list[str]) -> list[pd.DataFrame]:
+    """Per seed, the two models' predictions joined on document id (one frame per seed)."""
+    reference = str(ref_runs["model"].iloc[0]) if len(ref_runs) else "reference"
+    pairs = []
+    for seed_, cand in cand_runs.groupby("seed"):
+        ref = ref_runs[ref_runs["seed"] == seed_]
+        here = f"{where}, seed {seed_}"
+        if ref.empty:
+            notes.append(f"{here}: no `{reference}` job with this seed; seed skipped.")
+            continue
+        if len(ref) > 1 or len(cand) > 1:  # e.g. an optuna sweep over other parameters
+            notes.append(f"{here}: {len(ref)} reference and {len(cand)} candidate jobs, "
+                         "pairing is ambiguous; seed skipped.")
+            continue
+        missing = [r["job"] for r in (ref.iloc[0], cand.iloc[0])
+                   if not has_predictions(r["predictions"])]
+        if missing:
+            notes.append(f"{here}: predictions.csv missing in {', '.join(missing)}; seed skipped.")
+            continue
+        try:
+            joined = ref.iloc[0]["predictions"].read().merge(
+                cand.iloc[0]["predictions"].read(), on="id", suffixes=("_ref", "_cand"))
+        except ValueError as exc:  # includes pandas' parser and missing-column errors
+            notes.append(f"{here}: unreadable predictions.csv ({exc}); seed skipped.")
+            continue
+        joined = joined[joined["label_ref"] == joined["label_cand"]]
+        if joined.empty:
+            notes.append(f"{here}: no shared test documents; seed skipped.")
+            continue
+        pairs.append(joined)
+    return pairs
+
+
+def paired_test(pairs: list[pd.DataFrame], n_resamples: int, seed: int) -> dict[str, float]:
+    """Candidate minus reference over the pooled paired rows: Δ accuracy, its bootstrap
+    interval over documents and the two-sided paired permutation p (experiments.stats)."""
+    pooled = pd.concat(pairs, ignore_index=True)
+    pooled["diff"] = (_correct(pooled, "predicted_cand", "label_ref")
+                      - _correct(pooled, "predicted_ref", "label_ref"))
+    sums, count = per_document(pooled, ["diff"])
+    (low, high), = (bootstrap_intervals(sums, count, n_resamples, seed) if n_resamples > 0
+                    else [(math.nan, math.nan)])
+    return {"n_paired": len(pairs), "n_docs": len(count),
+            "delta_accuracy": float(sums.sum() / count.sum()), "delta_ci_low": float(low),
+            "delta_ci_high": float(high),
+            "p": paired_permutation(sums[:, 0], n_resamples, seed) if n_resamples > 0 else math.nan}
 
 
 def significance(
     runs: pd.DataFrame,
     reference: str = "flat",
     candidates: Sequence[str] | None = None,
-    n_bootstrap: int = 10000,
+    n_resamples: int = 10000,
     seed: int = 0,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Paired tests of each candidate model against ``reference``, plus notes on what was skipped."""
-    cols = ["dataset", "model", "n_paired", "delta_accuracy", "p_mcnemar", "p_bootstrap"]
     rows, notes = [], []
     for dataset, ds_runs in runs.groupby("dataset", sort=True):
         ref_runs = ds_runs[ds_runs["model"] == reference]
@@ -96,49 +164,12 @@ def significance(
             continue
         models = sorted(set(ds_runs["model"]) - {reference})
         for model in [m for m in models if candidates is None or m in candidates]:
-            pairs, p_seeds = [], []
-            for seed_, cand in ds_runs[ds_runs["model"] == model].groupby("seed"):
-                ref = ref_runs[ref_runs["seed"] == seed_]
-                where = f"{dataset}/{model} vs {reference}, seed {seed_}"
-                if ref.empty:
-                    notes.append(f"{where}: no `{reference}` job with this seed; seed skipped.")
-                    continue
-                if len(ref) > 1 or len(cand) > 1:  # e.g. an optuna sweep over other parameters
-                    notes.append(f"{where}: {len(ref)} reference and {len(cand)} candidate jobs, "
-                                 "pairing is ambiguous; seed skipped.")
-                    continue
-                # A missing file is None in the row, which pandas may have turned into NaN.
-                missing = [r["job"] for r in (ref.iloc[0], cand.iloc[0])
-                           if pd.isna(r["predictions"])]
-                if missing:
-                    notes.append(f"{where}: predictions.csv missing in {', '.join(missing)}; "
-                                 "seed skipped.")
-                    continue
-                try:
-                    joined = _read_predictions(ref.iloc[0]["predictions"]).merge(
-                        _read_predictions(cand.iloc[0]["predictions"]), on="id",
-                        suffixes=("_ref", "_cand"))
-                except ValueError as exc:  # includes pandas' parser and missing-column errors
-                    notes.append(f"{where}: unreadable predictions.csv ({exc}); seed skipped.")
-                    continue
-                joined = joined[joined["label_ref"] == joined["label_cand"]]
-                if joined.empty:
-                    notes.append(f"{where}: no shared test documents; seed skipped.")
-                    continue
-                p_seeds.append(mcnemar_exact(joined["label_ref"], joined["predicted_ref"],
-                                             joined["predicted_cand"]))
-                pairs.append(joined)
-            if not pairs:
-                continue
-            pooled = pd.concat(pairs, ignore_index=True)
-            y = pooled["label_ref"].to_numpy()
-            delta = float(np.mean(pooled["predicted_cand"].to_numpy() == y)
-                          - np.mean(pooled["predicted_ref"].to_numpy() == y))
-            p_boot = (paired_bootstrap(y, pooled["predicted_ref"], pooled["predicted_cand"],
-                                       n_bootstrap, seed, groups=pooled["id"])
-                      if n_bootstrap > 0 else math.nan)
-            rows.append([dataset, model, len(pairs), delta, float(np.median(p_seeds)), p_boot])
-    return pd.DataFrame(rows, columns=cols), notes
+            pairs = _paired_frames(ref_runs, ds_runs[ds_runs["model"] == model],
+                                   f"{dataset}/{model} vs {reference}", notes)
+            if pairs:
+                rows.append({"dataset": dataset, "model": model}
+                            | paired_test(pairs, n_resamples, seed))
+    return pd.DataFrame(rows, columns=["dataset", "model", *TEST_COLUMNS]), notes
 
 
 def _against_baselines(table: pd.DataFrame, runs: pd.DataFrame, args: argparse.Namespace,
@@ -159,92 +190,167 @@ def _against_baselines(table: pd.DataFrame, runs: pd.DataFrame, args: argparse.N
                                  args.bootstrap, args.seed)
         parts.append(sig)
         notes += more
-    cols = ["n_paired", "delta_accuracy", "p_mcnemar", "p_bootstrap"]
-    sig = pd.concat(parts, ignore_index=True).rename(columns={c: f"bl_{c}" for c in cols})
+    sig = pd.concat(parts, ignore_index=True).rename(columns={c: f"bl_{c}" for c in TEST_COLUMNS})
     table = table.merge(sig, on=["dataset", "model"], how="left")
     table["bl_n_paired"] = table["bl_n_paired"].astype("Int64")
     return table
 
 
+def adjust(table: pd.DataFrame) -> pd.DataFrame:
+    """Holm's adjustment over every p of the table (against the reference and the baseline)."""
+    columns = [c for c in ("p", "bl_p") if c in table]
+    flat = np.concatenate([table[c].to_numpy(dtype=float) for c in columns])
+    adjusted = holm(flat)
+    for k, c in enumerate(columns):
+        table[f"{c}_holm"] = adjusted[k * len(table):(k + 1) * len(table)]
+    return table
+
+
+def load(sources: Sequence[Path]) -> tuple[pd.DataFrame, list[FailedJob], dict]:
+    """The runs of every source (sweep or records), their failed jobs, and the records' meta."""
+    frames, failed, meta = [], [], {}
+    for source in sources:
+        if records.is_records(source):
+            runs, more, meta_ = records.read_records(source)
+            meta = meta or meta_
+        else:
+            runs, more = collect_runs(source)
+            if len(sources) > 1:  # job names must stay apart: prefix the sweep's name
+                runs["job"] = source.name + "/" + runs["job"]
+                more = [FailedJob(f"{source.name}/{f.job}", f.overrides, f.reason) for f in more]
+        frames.append(runs)
+        failed += more
+    runs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return runs, failed, meta
+
+
+def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
+          args: argparse.Namespace, sweep: Path | None
+          ) -> tuple[list[str], pd.DataFrame, pd.DataFrame]:
+    """The comparison's Markdown lines, its table, and the runs it summarises (one per model,
+    seed and fold after lever choice and pooling), from the runs of every job."""
+    title = meta.get("title") or (args.sources[0].name if len(args.sources) == 1 else "comparison")
+    md = [f"# Comparison: {title}", ""]
+    if meta.get("commands"):
+        md += ["Produced by:", "", "```bash", *meta["commands"], "```", ""]
+    runs, choices, lever_notes = choose_levers(runs_all)
+    runs, fold_notes = pool_folds(runs, sweep)
+    if runs.empty:
+        return md + ["No completed runs.", "", failed_section(failed), ""], pd.DataFrame(), runs
+    sig, notes = significance(runs, args.reference, args.candidate, args.bootstrap, args.seed)
+    notes = lever_notes + fold_notes + notes
+    table = summarize(runs, args.bootstrap, args.seed).merge(sig, on=["dataset", "model"],
+                                                              how="left")
+    table["n_paired"] = table["n_paired"].astype("Int64")  # NaN made it float
+    table = table.merge(runs.groupby(["dataset", "model"])["family"].first().reset_index(),
+                        on=["dataset", "model"], how="left")
+    table = adjust(_against_baselines(table, runs, args, notes))
+    folds = fold_summary(runs)
+    if not folds.empty:
+        table = table.merge(folds, on=["dataset", "model"], how="left")
+    level = f"{100 * LEVEL:.0f}%"
+    md += [f"Code: {_codes(runs_all)}.", "",
+           f"Test accuracy (%) over every run's test documents, with its {level} bootstrap "
+           f"interval over documents, and the runs' mean ± sd. The last columns: a model minus "
+           "another, paired over the same documents, two-sided paired permutation p and "
+           "Holm-adjusted p over every test of this table.", "",
+           headline(table), "", "## All models", "", to_markdown(table, args.reference), "",
+           f"Intervals: {level} percentile bootstrap over documents ({args.bootstrap} resamples, "
+           f"seed {args.seed}; a document's rows from every seed resampled together). p: "
+           f"two-sided paired permutation test over documents ({args.bootstrap} sign patterns, "
+           "exact when fewer exist), H0: the two models are exchangeable on every document; "
+           "p Holm: adjusted over all tests of this table. Best baseline: the linear TF-IDF "
+           "model with the highest mean validation accuracy; the networks are tested against "
+           "it the same way. Documents differ between seeds where the seed draws the split."]
+    md += ["", "## Duplicates removed before splitting", "",
+           "Per dataset, from the jobs' data_summary.json (`dataset.dedup`, han/data/dedup.py): "
+           "one copy of each group survives; an official test set is never changed.", "",
+           duplicates_markdown(runs_all)]
+    if "fold_sd" in table:
+        md += ["", "k-fold: a run is one seed's fold jobs pooled, its accuracy and macro-F1 "
+               "computed over every document once (docs/seed); runs are seeds. fold sd: sd "
+               "of the per-fold test accuracies, mean over seeds. The paired tests pair a "
+               "seed's pooled predictions over all its documents."]
+    if not choices.empty:
+        md += ["", "## Levers chosen on validation", "",
+               "Per model, how many of its (seed, fold) slots chose each lever set, on the "
+               "slot's validation split; the tables above use the chosen jobs.", "",
+               choices_markdown(choices)]
+    if notes:
+        md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
+    return md + ["", failed_section(failed), ""], table, runs
+
+
+def _codes(runs: pd.DataFrame) -> str:
+    """Which commits produced the jobs (han.provenance), counted before any pooling."""
+    return ", ".join(f"{c} ({n} jobs)" for c, n in runs["code"].value_counts().items())
+
+
+def _shown(path: Path) -> str:
+    """A path as the docs show it: relative to the working directory when inside it."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point; returns the process exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("sources", type=Path, nargs="+", metavar="SOURCE",
+                        help="sweep directories or records directories (docs/results/<name>)")
     parser.add_argument("--reference", default="flat", help="model the others are tested against")
     parser.add_argument("--candidate", action="append", default=None,
                         help="model to test against the reference (repeatable; default: all)")
-    parser.add_argument("--bootstrap", type=int, default=10000, help="resamples; 0 disables")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    parser.add_argument("--bootstrap", type=int, default=10000,
+                        help="resamples for the intervals and the permutation test; 0 disables")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the resamples")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="where comparison.* go (default: the first source)")
     parser.add_argument("--publish", type=Path, default=None,
-                        help="also copy comparison.md/.csv/.png into this directory (docs/...)")
+                        help="write the records and the table into this directory (docs/results/...)")
+    parser.add_argument("--title", default=None, help="with --publish: the table's title")
+    parser.add_argument("--command", action="append", default=[],
+                        help="with --publish: a command that produced the sweep (repeatable)")
     args = parser.parse_args(argv)
-    sweep: Path = args.sweep_dir
-    if not sweep.is_dir():
-        print(f"error: {sweep} is not a directory", file=sys.stderr)
-        return 2
-
-    runs, failed = collect_runs(sweep)
-    # Which commits produced the jobs (han.provenance), counted before any pooling.
-    codes = ", ".join(f"{c} ({n} jobs)" for c, n in runs["code"].value_counts().items())
-    runs, choices, lever_notes = choose_levers(runs)
-    runs, fold_notes = pool_folds(runs, sweep)
-    md = [f"# Comparison of `{sweep}`", ""]
-    written = []
-    if runs.empty:
-        md.append("No completed runs.")
-        table = pd.DataFrame()
+    for source in args.sources:
+        if not source.is_dir():
+            print(f"error: {source} is not a directory (give a sweep or records directory)",
+                  file=sys.stderr)
+            return 2
+    runs_all, failed, meta = load(args.sources)
+    if args.publish is not None:  # the records first: the table below is rebuilt from them
+        meta = {"title": args.title or args.publish.name, "commands": args.command,
+                "bootstrap": args.bootstrap, "seed": args.seed, "reference": args.reference}
+        records.write_records(runs_all, failed, args.publish, meta)
+        runs_all, failed, meta = records.read_records(args.publish)
+        out = args.publish
     else:
-        sig, notes = significance(runs, args.reference, args.candidate, args.bootstrap, args.seed)
-        notes = lever_notes + fold_notes + notes
-        table = summarize(runs).merge(sig, on=["dataset", "model"], how="left")
-        table["n_paired"] = table["n_paired"].astype("Int64")  # NaN made it float
-        table = table.merge(runs.groupby(["dataset", "model"])["family"].first().reset_index(),
-                            on=["dataset", "model"], how="left")
-        table = _against_baselines(table, runs, args, notes)
-        folds = fold_summary(runs)
-        if not folds.empty:
-            table = table.merge(folds, on=["dataset", "model"], how="left")
-        md += [f"Code: {codes}.", ""]
-        md += ["Test accuracy (%), mean ± sd (runs); the last columns: a network's accuracy "
-               "minus the best baseline's, paired over the same documents (one-sided paired "
-               "bootstrap p).", "", headline(table), "", "## All models", "",
-               to_markdown(table, args.reference), "",
-               f"p McNemar: median over seeds of the two-sided exact test per seed. p bootstrap: "
-               f"one-sided, H0: accuracy(model) - accuracy({args.reference}) <= 0; "
-               f"{args.bootstrap} resamples of documents pooled over seeds (seed {args.seed}). "
-               "Best baseline: the linear TF-IDF model with the highest mean validation "
-               "accuracy; the networks are tested against it the same way."]
-        if "fold_sd" in table:
-            md += ["", "k-fold: a run is one seed's fold jobs pooled, its accuracy and macro-F1 "
-                   "computed over every document once (docs/seed); runs are seeds. fold sd: sd "
-                   "of the per-fold test accuracies, mean over seeds. The paired tests pair a "
-                   "seed's pooled predictions over all its documents."]
-        if not choices.empty:
-            md += ["", "## Levers chosen on validation", "",
-                   "Per model, how many of its (seed, fold) slots chose each lever set, on the "
-                   "slot's validation split; the tables above use the chosen jobs.", "",
-                   choices_markdown(choices)]
-        if notes:
-            md += ["", "## Notes", ""] + [f"- {n}" for n in notes]
-        plot(table, sweep / "comparison.png", runs)
-        written.append(sweep / "comparison.png")
-    table.to_csv(sweep / "comparison.csv", index=False)
-    md += ["", failed_section(failed, sweep), ""]
-    (sweep / "comparison.md").write_text("\n".join(md))
-    written = [sweep / "comparison.csv", sweep / "comparison.md", *written]
-
-    if args.publish is not None:
-        args.publish.mkdir(parents=True, exist_ok=True)
-        for path in written:
-            shutil.copyfile(path, args.publish / path.name)
-        written += [args.publish / path.name for path in written]
-
+        out = args.out or args.sources[0]
+    if meta:  # a published table is rebuilt with the settings it was published with
+        args.bootstrap, args.seed = int(meta["bootstrap"]), int(meta["seed"])
+        args.reference = meta["reference"]
+    sweep = None if (args.publish or records.is_records(args.sources[0])) else args.sources[0]
+    md, table, runs = build(runs_all, failed, meta, args, sweep)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / "comparison.csv", out / "comparison.md"]
+    if not table.empty:
+        plot(table, out / "comparison.png", runs)
+        source = args.publish or args.sources[0]
+        # The table the docs include (experiments.docs), with what it rests on.
+        (out / "headline.md").write_text(
+            headline(table) + f"\n\nCommit {_codes(runs_all)}; records and the full table: "
+            f"`{_shown(source)}/` (rebuild: `make compare SWEEP={_shown(source)}`).\n")
+        (out / "duplicates.md").write_text(duplicates_markdown(runs_all) + "\n")
+        written += [out / "comparison.png", out / "headline.md", out / "duplicates.md"]
+    table.to_csv(out / "comparison.csv", index=False)
+    (out / "comparison.md").write_text("\n".join(md))
     print("\n".join(md))
     for path in written:
         print(f"wrote {path}")
     print(f"failed_jobs: {len(failed)}")
-    print(f"comparison written to {sweep}")
-    return 0 if not runs.empty else 1
+    return 0 if not table.empty else 1
 
 
 def script() -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .runs import Predictions, has_predictions
+
 POOLED_DIR = "folds_pooled"  # in the sweep directory: one predictions file per pooled run
 
 
@@ -36,7 +38,7 @@ def _strip_fold(overrides: str) -> str:
     return " ".join(o for o in overrides.split() if not o.startswith("dataset.fold="))
 
 
-def _pool_seed(group: pd.DataFrame, out: Path, where: str, notes: list[str]) -> dict:
+def _pool_seed(group: pd.DataFrame, out: Path | None, where: str, notes: list[str]) -> dict:
     """One pooled row from the fold jobs of one (dataset, model, seed)."""
     k = int(group["folds"].max())
     if group["folds"].nunique() > 1:
@@ -53,13 +55,12 @@ def _pool_seed(group: pd.DataFrame, out: Path, where: str, notes: list[str]) -> 
                      "over the folds found, so not every document is tested.")
     frames = []
     for r in group.itertuples():
-        if pd.isna(r.predictions):
+        if not has_predictions(r.predictions):
             notes.append(f"{where}: predictions.csv missing in {r.job}; that fold's documents "
                          "are left out of the pooled scores.")
             continue
         try:
-            frames.append(pd.read_csv(r.predictions, usecols=["id", "label", "predicted"],
-                                      dtype=str))
+            frames.append(r.predictions.read())
         except ValueError as exc:  # pandas' parser and missing-column errors
             notes.append(f"{where}: unreadable predictions.csv in {r.job} ({exc}); left out.")
     first = group.iloc[0]
@@ -91,18 +92,21 @@ def _pool_seed(group: pd.DataFrame, out: Path, where: str, notes: list[str]) -> 
                      "(the folds are not a partition); the first prediction is used.")
         pooled = pooled[~twice]
     labels, predicted = pooled["label"].to_numpy(), pooled["predicted"].to_numpy()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pooled.to_csv(out, index=False)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pooled.to_csv(out, index=False)
     return row | {"test_accuracy": float(np.mean(labels == predicted)),
-                  "test_macro_f1": macro_f1(labels, predicted), "predictions": str(out),
+                  "test_macro_f1": macro_f1(labels, predicted),
+                  "predictions": Predictions(out, frame=pooled.reset_index(drop=True)),
                   "n_docs": len(pooled)}
 
 
-def pool_folds(runs: pd.DataFrame, sweep: Path) -> tuple[pd.DataFrame, list[str]]:
+def pool_folds(runs: pd.DataFrame, sweep: Path | None) -> tuple[pd.DataFrame, list[str]]:
     """`runs` with each (dataset, model, seed)'s fold jobs replaced by one pooled run.
 
     Jobs without `folds` pass through unchanged, so a sweep without folds gives exactly the
-    table it gave before. The pooled predictions land in `<sweep>/folds_pooled/`.
+    table it gave before. With a sweep directory the pooled predictions also land in
+    `<sweep>/folds_pooled/`; from committed records they stay in memory.
     """
     if "folds" not in runs or runs["folds"].isna().all():
         return runs, []
@@ -110,7 +114,7 @@ def pool_folds(runs: pd.DataFrame, sweep: Path) -> tuple[pd.DataFrame, list[str]
     rows, notes = [], []
     for (dataset, model, seed), group in runs[is_fold].groupby(["dataset", "model", "seed"],
                                                                sort=True):
-        out = sweep / POOLED_DIR / f"{dataset}-{model}-seed{seed}.csv"
+        out = None if sweep is None else sweep / POOLED_DIR / f"{dataset}-{model}-seed{seed}.csv"
         rows.append(_pool_seed(group.sort_values("fold"), out,
                                f"{dataset}/{model}, seed {seed}", notes))
     pooled = pd.DataFrame(rows)

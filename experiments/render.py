@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .headline import model_order
+from .headline import difference, interval, model_order, percent
 from .runs import FailedJob
 
 METRICS = ("test_accuracy", "test_macro_f1")
@@ -22,64 +22,79 @@ def _fmt(value: object, digits: int = 4) -> str:
     return str(value)
 
 
-def _fmt_p(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.3g}"
-
-
 def _paired_cells(r: dict, prefix: str, reference: object) -> list[str]:
     if r["model"] == reference or (isinstance(reference, float) and math.isnan(reference)):
-        return ["—"] * 4
+        return ["—"] * 2
     if pd.isna(r[f"{prefix}n_paired"]):
-        return ["n/a"] * 3 + ["0"]
-    return [f"{r[f'{prefix}delta_accuracy']:+.4f}", _fmt_p(r[f"{prefix}p_mcnemar"]),
-            _fmt_p(r[f"{prefix}p_bootstrap"]), str(int(r[f"{prefix}n_paired"]))]
+        return ["n/a", "0"]
+    return [difference(r, prefix), str(int(r[f"{prefix}n_paired"]))]
 
 
 def to_markdown(table: pd.DataFrame, reference: str) -> str:
-    """Render the comparison table as a GitHub markdown table."""
-    header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc 95% CI",
-              "test macro-F1 (mean ± sd)", "macro-F1 95% CI", "val macro-F1", "train docs/s",
-              f"Δacc vs {reference}", "p McNemar (median)", "p bootstrap", "paired seeds"]
+    """Render the comparison table as a GitHub markdown table (accuracies in %)."""
+    header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc, pooled [95% CI]",
+              "test macro-F1 (mean ± sd)", "val macro-F1", "train docs/s",
+              f"Δacc vs {reference} [95% CI], p (Holm)", "paired seeds"]
     with_baseline, with_folds = "baseline" in table, "fold_sd" in table
     if with_folds:  # k-fold: a run is a seed's folds pooled (experiments.folds)
         header[3:3] = ["folds", "fold sd (acc)", "docs/seed"]
     if with_baseline:
-        header += ["best baseline", "Δacc vs baseline", "p McNemar", "p bootstrap",
-                   "paired seeds"]
+        header += ["best baseline", "Δacc vs baseline [95% CI], p (Holm)", "paired seeds"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in table.to_dict("records"):
         cells = [r["dataset"], r["model"], str(r["n_runs"])]
         if with_folds:
-            cells += [_fmt(r["folds_found"]), _fmt(r["fold_sd"]), _fmt(r["docs_per_seed"])]
-        for metric in METRICS:
-            cells.append(f"{_fmt(r[f'{metric}_mean'])} ± {_fmt(r[f'{metric}_std'])}")
-            low, high = r[f"{metric}_ci_low"], r[f"{metric}_ci_high"]
-            cells.append("n/a" if math.isnan(low) else f"[{_fmt(low)}, {_fmt(high)}]")
-        cells += [_fmt(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
+            cells += [_fmt(r["folds_found"]), percent(r["fold_sd"]), _fmt(r["docs_per_seed"])]
+        cells += [f"{percent(r['test_accuracy_mean'])} ± {percent(r['test_accuracy_std'])}",
+                  f"{percent(r['test_accuracy_pooled'])} "
+                  f"{interval(r['test_accuracy_ci_low'], r['test_accuracy_ci_high'])}",
+                  f"{percent(r['test_macro_f1_mean'])} ± {percent(r['test_macro_f1_std'])}",
+                  percent(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
         cells += _paired_cells(r, "", reference)
         if with_baseline:
             name = r["baseline"]
             cells += [name if isinstance(name, str) else "none"]
-            cells += _paired_cells(r, "bl_", name) if r["family"] != "linear" else ["—"] * 4
+            cells += _paired_cells(r, "bl_", name) if r["family"] != "linear" else ["—"] * 2
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def failed_section(failed: list[FailedJob], sweep: Path) -> str:
+def duplicates_markdown(runs: pd.DataFrame) -> str:
+    """Per dataset, what `dataset.dedup` removed before the splits (data_summary.json)."""
+    lines = ["| dataset | dedup | documents kept | groups (exact) | documents in groups | removed "
+             "| official test twins kept | groups with conflicting labels |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    cols = ["dedup", "docs_kept", "dup_groups", "dup_exact_groups", "dup_in_groups",
+            "dup_removed", "dup_test_twins_kept", "dup_conflicting"]
+    for dataset, group in runs.groupby("dataset", sort=True):
+        known = group.dropna(subset=["dup_groups"])
+        if known.empty:
+            lines.append(f"| {dataset} | not recorded |" + " n/a |" * 6)
+            continue
+        r = known.iloc[0]
+        varies = len(known[cols].drop_duplicates()) > 1
+        cells = [f"{dataset}{' (differs between jobs: first shown)' if varies else ''}",
+                 str(r["dedup"]), str(int(r["docs_kept"])),
+                 f"{int(r['dup_groups'])} ({int(r['dup_exact_groups'])})"]
+        cells += [str(int(r[c])) for c in cols[4:]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def failed_section(failed: list[FailedJob]) -> str:
     lines = [f"## Failed jobs ({len(failed)})", ""]
     if not failed:
         return "\n".join(lines + ["None."])
     for job in failed:
         overrides = " ".join(job.overrides) or "(no overrides.yaml)"
-        rel = job.path.relative_to(sweep).as_posix() or "."
-        lines.append(f"- `{rel}`: {job.reason}; overrides: `{overrides}`")
+        lines.append(f"- `{job.job}`: {job.reason}; overrides: `{overrides}`")
     return "\n".join(lines)
 
 
 def plot(table: pd.DataFrame, path: Path, runs: pd.DataFrame | None = None) -> None:
-    """Test accuracy per model (one panel per dataset): every run as a dot, the mean as a
-    marker, and 95% CI error bars where there are at least 3 runs (a Student-t interval from
-    2 runs is ±9 sd wide and says nothing). Baselines in grey, networks in blue.
+    """Test accuracy per model (one panel per dataset): every run as a dot, the pooled accuracy
+    as a marker with its 95% bootstrap interval over documents. Baselines in grey, networks in
+    blue.
 
     Points, not bars from zero: models near 97% would otherwise look identical. The y axis
     spans the data (CIs clipped to [0, 1], the range accuracy can take).
@@ -95,11 +110,11 @@ def plot(table: pd.DataFrame, path: Path, runs: pd.DataFrame | None = None) -> N
         ax = fig.add_subplot(1, len(datasets), k + 1)
         sub = table[table["dataset"] == dataset].set_index("model", drop=False)
         sub = sub.loc[model_order(sub["model"])]
-        means = sub["test_accuracy_mean"].to_numpy(dtype=float)
+        means = sub["test_accuracy_pooled"].fillna(sub["test_accuracy_mean"]).to_numpy(dtype=float)
         low = np.clip(sub["test_accuracy_ci_low"].to_numpy(dtype=float), 0, 1)
         high = np.clip(sub["test_accuracy_ci_high"].to_numpy(dtype=float), 0, 1)
         x = np.arange(len(sub))
-        has_ci = ~np.isnan(low) & (sub["n_runs"].to_numpy() >= 3)
+        has_ci = ~np.isnan(low)
         linear = (sub["family"] == "linear").to_numpy() if "family" in sub else np.zeros(len(sub), bool)
         colors = np.where(linear, "tab:gray", "tab:blue")
         span = [means]
@@ -127,6 +142,6 @@ def plot(table: pd.DataFrame, path: Path, runs: pd.DataFrame | None = None) -> N
         ax.set_title(dataset)
         ax.grid(axis="y", alpha=0.3)
         if k == 0:
-            ax.set_ylabel("test accuracy (runs; mean, 95% CI from 3+ runs)")
+            ax.set_ylabel("test accuracy (runs; pooled, 95% bootstrap CI)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -14,17 +14,43 @@ import yaml
 
 BASELINE_MODELS = ("tfidf_lr", "ngram_tfidf_lr")  # runs written before metrics.json had "family"
 DEFAULT_MONITOR = "macro_f1"  # conf/trainer/default.yaml; for jobs without a saved config
+# From the job's data_summary.json["duplicates"] (han.data.dedup.report); NaN for older runs.
+DUPLICATE_KEYS = {"dup_groups": "groups", "dup_exact_groups": "exact_groups",
+                  "dup_in_groups": "documents_in_groups", "dup_removed": "removed",
+                  "dup_test_twins_kept": "official_test_twins_kept",
+                  "dup_conflicting": "conflicting_label_groups"}
+DUPLICATE_COLUMNS = ["dedup", *DUPLICATE_KEYS, "docs_kept"]
 RUN_COLUMNS = ["job", "dataset", "model", "family", "seed", "num_classes", "test_accuracy", "test_macro_f1",
                "test_loss", "val_accuracy", "val_macro_f1", "val_loss", "best_epoch", "train_epochs",
                "train_seconds", "docs_per_second", "predictions", "overrides", "folds", "fold",
-               "monitor", "code"]
+               "monitor", "code", "C", *DUPLICATE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A run's test predictions (`id`, `label`, `predicted`): a file, or rows already read
+    (committed records, pooled k-fold runs). One cell of the runs table, never NaN-like."""
+
+    path: Path | None = None
+    frame: pd.DataFrame | None = field(default=None, compare=False)
+
+    def read(self) -> pd.DataFrame:
+        if self.frame is not None:
+            return self.frame
+        # Ids and class names are strings by contract; stop pandas turning "007" into 7.
+        frame = pd.read_csv(self.path, usecols=["id", "label", "predicted"], dtype=str)
+        return frame.drop_duplicates("id")
+
+
+def has_predictions(value: object) -> bool:
+    return isinstance(value, Predictions)
 
 
 @dataclass
 class FailedJob:
-    """A job directory without a usable metrics.json."""
+    """A job directory without a usable metrics.json; `job` is relative to the sweep."""
 
-    path: Path
+    job: str
     overrides: list[str] = field(default_factory=list)
     reason: str = "no metrics.json"
 
@@ -45,7 +71,7 @@ def _read_overrides(job: Path) -> list[str]:
 def _row(m: dict, job: str, predictions: Path, overrides: str) -> dict[str, object]:
     """One table row from a metrics.json-shaped dict."""
     return {
-        "job": job,
+        "job": job,  # relative to the sweep: no machine path reaches a published file
         "dataset": str(m["dataset"]),
         "model": str(m["model"]),
         "family": str(m.get("family") or ("linear" if m["model"] in BASELINE_MODELS else "network")),
@@ -61,7 +87,8 @@ def _row(m: dict, job: str, predictions: Path, overrides: str) -> dict[str, obje
         "train_epochs": int(m["train"]["epochs"]),
         "train_seconds": float(m["train"]["seconds"]),
         "docs_per_second": float(m["train"]["docs_per_second"]),
-        "predictions": str(predictions) if predictions.is_file() else None,
+        "predictions": Predictions(predictions) if predictions.is_file() else None,
+        "C": (m["validation"].get("C")),  # linear models: the C validation chose
         "overrides": overrides,
         "folds": m.get("folds"), "fold": m.get("fold"),  # k-fold jobs (experiments.folds)
         "monitor": DEFAULT_MONITOR,
@@ -78,10 +105,23 @@ def _monitor(job: Path) -> str:
         return DEFAULT_MONITOR
 
 
+def _duplicates(job: Path) -> dict[str, object]:
+    """What deduplication did to the job's corpus (data_summary.json), or NaNs."""
+    try:
+        summary = json.loads((job / "data_summary.json").read_text())
+        dup = summary["duplicates"]
+        kept = sum(int(row["total"]) for row in summary["documents"].values())
+    except (OSError, ValueError, KeyError, TypeError):
+        return dict.fromkeys(DUPLICATE_COLUMNS, math.nan)
+    return ({"dedup": str(dup.get("mode"))} | {c: dup.get(k, math.nan)
+                                                for c, k in DUPLICATE_KEYS.items()}
+            | {"docs_kept": kept})
+
+
 def _run_row(job: Path, sweep: Path) -> dict[str, object]:
     m = json.loads((job / "metrics.json").read_text())
     return _row(m, job.relative_to(sweep).as_posix() or ".", job / "predictions.csv",
-                " ".join(_read_overrides(job))) | {"monitor": _monitor(job)}
+                " ".join(_read_overrides(job))) | {"monitor": _monitor(job)} | _duplicates(job)
 
 
 def collect_runs(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[FailedJob]]:
@@ -92,13 +132,14 @@ def collect_runs(sweep_dir: str | Path) -> tuple[pd.DataFrame, list[FailedJob]]:
     jobs |= {p.parent for p in sweep.rglob("metrics.json")}
     rows, failed = [], []
     for job in sorted(jobs, key=_natural_key):
+        name = job.relative_to(sweep).as_posix() or "."
         if not (job / "metrics.json").is_file():
-            failed.append(FailedJob(job, _read_overrides(job)))
+            failed.append(FailedJob(name, _read_overrides(job)))
             continue
         try:
             rows.append(_run_row(job, sweep))
         except (OSError, ValueError, KeyError, TypeError) as exc:  # half-written or old schema
-            failed.append(FailedJob(job, _read_overrides(job), f"unreadable metrics.json: {exc!r}"))
+            failed.append(FailedJob(name, _read_overrides(job), f"unreadable metrics.json: {exc!r}"))
     runs = pd.DataFrame(rows, columns=RUN_COLUMNS)
     beside = _beside_baselines(sweep, jobs, runs)
     if not beside.empty:  # concatenating an empty frame would turn the int columns to object
@@ -131,5 +172,5 @@ def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.Da
             "train": {"epochs": 0, "seconds": b.get("seconds", 0.0), "docs_per_second": math.nan},
         }
         label = f"{job.relative_to(sweep).as_posix() or '.'} (beside)"
-        rows.append(_row(fitted, label, predictions, ""))
+        rows.append(_row(fitted, label, predictions, "") | _duplicates(job))
     return pd.DataFrame(rows, columns=RUN_COLUMNS)

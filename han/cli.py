@@ -20,14 +20,16 @@ import functools
 import os
 import re
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from han.quiet import filter_tf_lines, import_tensorflow, quiet_tensorflow_logs  # re-exported
+
 __all__ = [
     "CONFIG_DIR", "UsageError", "hydra_main", "run_cli", "import_tensorflow", "progress_disable",
+    "filter_tf_lines", "quiet_tensorflow_logs",
     "one_line",
 ]
 
@@ -63,7 +65,8 @@ def _expected() -> tuple[type[BaseException], ...]:
     from han.data.tokenize import NLTKModelMissing
 
     return (UsageError, ConfigError, DataError, DatasetUnavailableError, NLTKModelMissing,
-            FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+            FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+            PermissionError,
             ConfigCompositionException, MissingConfigException, OverrideParseException,
             MissingMandatoryValue)
 
@@ -77,12 +80,34 @@ def _debug() -> bool:
     return any(os.environ.get(name, "") not in ("", "0") for name in ("HAN_DEBUG", "HYDRA_FULL_ERROR"))
 
 
+def _unknown_override(err: BaseException) -> str | None:
+    """Hydra's "Could not override 'k'. To append to your config use +k=v" as our own line:
+    a key the config does not define is an error (han.config), never a hint to add it."""
+    match = re.match(r"Could not override '([^']+)'", str(err))
+    parent = getattr(err.__cause__, "parent_node", None)
+    if match is None or parent is None:
+        return None
+    from han.settings import defined_keys, unknown_setting
+
+    try:
+        valid = defined_keys(parent._get_root())
+    except Exception:  # noqa: BLE001 - no suggestions rather than no message
+        valid = []
+    return unknown_setting(match.group(1), valid)
+
+
 def one_line(err: BaseException) -> str:
     """The error as one line: Hydra's multi-line messages folded, its search path dropped."""
-    message = str(err)
+    rewritten = _unknown_override(err)
+    message = rewritten or str(err)
     if isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError) \
             and err.filename and str(err.filename) not in message:
         message = f"{message}: {err.filename}"
+    if isinstance(err, PermissionError) and "permission denied" in message.lower() \
+            and "set " not in message:
+        message += (" — make it readable/writable for you, or point the setting that names it "
+                    "(dataset.*_path, paths.cache_dir, paths.log_dir, hydra.run.dir, output) "
+                    "elsewhere")
     message = message.split("Config search path:")[0]
     lines = [line.strip() for line in message.splitlines()]
     lines = [line for line in lines if line and not line.startswith(("full_key:", "object_type"))]
@@ -99,7 +124,8 @@ def one_line(err: BaseException) -> str:
     if options is not None:
         out[-1] += " " + ", ".join(options)
     cause = err.__cause__
-    if cause is not None and type(err).__module__.startswith("hydra") and str(cause):
+    if cause is not None and type(err).__module__.startswith("hydra") and str(cause) \
+            and not rewritten:
         first = str(cause).strip().splitlines()[0]
         if first not in " ".join(out):
             out.append(f"({first})")
@@ -121,13 +147,18 @@ def _fail(err: BaseException) -> None:
 
 # ── Hydra entry points ───────────────────────────────────────────────────────────────────────
 
-def hydra_main(config_name: str, task: str, error_file: bool = False) -> Callable:
+def hydra_main(config_name: str, task: str, error_file: bool = False,
+               guard: Callable[..., Any] | None = None) -> Callable:
     """`@hydra.main` with the project's configs, validation and error handling.
 
-    The task function gets a validated config (`han.config.validate(cfg, task)`) before it does
-    anything. With `error_file`, a job that raises writes its traceback to ``error.txt`` in its
-    output directory (a sweep's reader finds it there). Called with a config, the returned
-    function runs the task directly (as Hydra's own decorator does).
+    The task function gets a validated config (`han.config.validate(cfg, task, overrides)`,
+    which also refuses settings the config does not define) before it does anything. With
+    `error_file`, a job that raises writes its traceback to ``error.txt`` in its output directory
+    (a sweep's reader finds it there), and `.hydra/` is written there (Hydra's output_subdir is
+    null). `guard(cfg, run_dir, validate, multirun)` (han.train: `han.rundir.claim`) validates
+    and takes the run directory itself; a value it returns is the job's result, and the task
+    function does not run. Called with a config, the returned function runs the task directly
+    (as Hydra's own decorator does).
     """
     import hydra
 
@@ -137,7 +168,16 @@ def hydra_main(config_name: str, task: str, error_file: bool = False) -> Callabl
             from han.config import validate
 
             try:
-                validate(cfg, task)
+                run_dir, overrides, multirun = _job_context()
+                check = functools.partial(validate, cfg, task, overrides)
+                if guard is not None and run_dir is not None:
+                    done = guard(cfg, run_dir, check, multirun)
+                    if done is not None:
+                        return done
+                else:
+                    if error_file and run_dir is not None:
+                        write_hydra_files(run_dir, cfg)
+                    check()
                 return task_function(cfg)
             except Exception as err:
                 if _record_job_failure(err, error_file):
@@ -204,6 +244,45 @@ def _without_hydra_job_line():
         sys.stderr = stream
 
 
+def _job_context() -> tuple[Path | None, list[str], bool]:
+    """(the job's output directory, its command-line overrides, whether it is a multirun job);
+    (None, [], False) outside Hydra."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        hydra_cfg = HydraConfig.get()
+    except Exception:  # noqa: BLE001 - not under Hydra (a test calling the task directly)
+        return None, [], False
+    return (Path(hydra_cfg.runtime.output_dir), [str(o) for o in hydra_cfg.overrides.task],
+            hydra_cfg.mode == RunMode.MULTIRUN)
+
+
+def write_hydra_files(run_dir: Path, cfg: Any) -> None:
+    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them, except
+    that `config.yaml` is resolved, its paths absolute (`han.runconfig`): the run holds from
+    any folder. A config that does not resolve (a failed job's) is written as composed.
+
+    The project's configs set `hydra.output_subdir: null` so that Hydra does not write them
+    before the run directory has been checked (`han.rundir`); they are written here instead.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from han.io import atomic_write_text
+    from han.runconfig import resolved_config
+
+    try:
+        config = OmegaConf.create(resolved_config(cfg))
+    except Exception:  # noqa: BLE001 - a missing or broken value: the job fails on it anyway
+        config = cfg
+    hydra_cfg = HydraConfig.instance().cfg
+    folder = Path(run_dir) / ".hydra"
+    for name, node in (("config.yaml", config), ("hydra.yaml", hydra_cfg),
+                       ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+        atomic_write_text(folder / name, OmegaConf.to_yaml(node))
+
+
 def _record_job_failure(err: BaseException, error_file: bool) -> bool:
     """error.txt in the job's directory; in a multirun, name the job in the error and return
     True (the error must go back to Hydra so that the sweep goes on)."""
@@ -215,7 +294,7 @@ def _record_job_failure(err: BaseException, error_file: bool) -> bool:
     except Exception:  # not under Hydra (a test calling the task directly)
         return False
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    if error_file:
+    if error_file and not getattr(err, "keep_run_dir", False):
         from han.io import atomic_write_text
 
         with contextlib.suppress(OSError):  # an unwritable folder must not hide the error
@@ -248,81 +327,6 @@ def entry(main: Callable[..., int | None]) -> Callable[[], None]:
         sys.exit(run_cli(main))
 
     return script
-
-
-# ── quiet by default ─────────────────────────────────────────────────────────────────────────
-
-_TF_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
-# C++ log lines: severity letter, date, time, thread, file:line]
-_GLOG = re.compile(r"^([IWEF])\d{4} ")
-_SEVERITY = {"I": 0, "W": 1, "E": 2, "F": 3}
-
-
-def quiet_tensorflow_logs() -> None:
-    """TensorFlow's C++ logging at warnings and above, unless the user chose a level."""
-    os.environ.setdefault(_TF_LEVEL, "1")
-
-
-def _min_level() -> int:
-    try:
-        return int(os.environ.get(_TF_LEVEL, "1"))
-    except ValueError:
-        return 1
-
-
-def filter_tf_lines(lines: list[str], has_gpu: bool, min_level: int) -> list[str]:
-    """What is worth showing of TensorFlow's start-up output.
-
-    Drops lines below `min_level` (TensorFlow writes its start-up messages before its logging
-    reads TF_CPP_MIN_LOG_LEVEL), the banner saying so, and, without a GPU, the CUDA probing
-    (``failed call to cuInit``): on a CPU-only machine that is expected, not a failure.
-    """
-    kept: list[str] = []
-    keep = True
-    for line in lines:
-        match = _GLOG.match(line)
-        if match:
-            keep = _SEVERITY[match.group(1)] >= min_level
-            if not has_gpu and ("cuInit" in line or "cuda" in line.lower()):
-                keep = False
-        elif line.startswith("WARNING: All log messages before absl::InitializeLog()"):
-            keep = min_level == 0
-        # other lines continue the previous message and share its fate
-        if keep:
-            kept.append(line)
-    return kept
-
-
-def import_tensorflow():
-    """Import TensorFlow and probe for GPUs with its start-up noise filtered (`filter_tf_lines`).
-
-    TensorFlow writes those lines to file descriptor 2 from C++, so they are captured there.
-    Call it where TensorFlow is first needed: importing it before the tokenizer forks its
-    workers would be unsafe. Returns the module.
-    """
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"]
-    quiet_tensorflow_logs()
-    sys.stderr.flush()
-    saved = os.dup(2)
-    has_gpu: bool | None = None
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            has_gpu = bool(tf.config.list_physical_devices("GPU"))
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            lines = capture.read().decode("utf-8", "replace").splitlines()
-            # A failed import shows everything it wrote.
-            shown = lines if has_gpu is None else filter_tf_lines(lines, has_gpu, _min_level())
-            if shown:
-                sys.stderr.write("\n".join(shown) + "\n")
-    return tf
 
 
 def progress_disable(progress: bool) -> bool | None:

@@ -5,9 +5,9 @@ the config: a typo such as `trainer.epochs=ten` or `trainer.optimizer=adamw` is 
 with the allowed values, instead of after minutes of tokenising. All problems are reported
 together in one `ConfigError`.
 
-Only the keys that exist are checked; unknown extra keys are left alone, so that new settings
-(another engineer's `model.ngram_range`, a new dataset kind) need no change here. Dataset kinds
-come from `han.data.sources.KINDS`.
+Only the keys that exist are checked for their values; dataset kinds come from
+`han.data.sources.KINDS`. Which keys exist is `han.settings`' business: a key the config files
+do not define is an error there, `+key=value` included.
 """
 
 from __future__ import annotations
@@ -115,6 +115,14 @@ def sha256(value: Any) -> str | None:
     return None if ok else "null or 64 hexadecimal digits (the archive's sha256)"
 
 
+def separator(value: Any) -> str | None:
+    from han.data.tables import SEPARATORS
+
+    if value is None or (isinstance(value, str) and (len(value) == 1 or value in SEPARATORS)):
+        return None
+    return "null, one character or one of " + ", ".join(SEPARATORS)
+
+
 def int_list(value: Any) -> str | None:
     if value is None or (isinstance(value, Sequence | ListConfig) and not isinstance(value, str)
                          and all(_is_int(v) and v >= 0 for v in value)):
@@ -175,6 +183,7 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
 
 
 def check_dataset(cfg: Mapping, errors: list[str]) -> None:
+    from han.data.dedup import MODES as DEDUP_MODES
     from han.data.sources import KINDS
 
     _check(errors, cfg, "dataset", {
@@ -188,8 +197,14 @@ def check_dataset(cfg: Mapping, errors: list[str]) -> None:
         "wrap_long_sentences": boolean,
         "sha256": sha256,
         "format": one_of(TABLE_FORMATS, nullable=True),
+        "dedup": one_of(DEDUP_MODES),
+        "separator": separator,
     })
     check_folds(cfg, errors)
+    near = cfg.get("near_duplicates")
+    if isinstance(near, Mapping):
+        _check(errors, near, "dataset.near_duplicates",
+               {"jaccard": number(0, 1, low_open=True), "shingle": integer(1)})
     vocab = cfg.get("vocab")
     if isinstance(vocab, Mapping):
         _check(errors, vocab, "dataset.vocab",
@@ -247,13 +262,14 @@ def check_runtime(cfg: Mapping, errors: list[str]) -> None:
 def check_top(cfg: Mapping, errors: list[str]) -> None:
     _check(errors, cfg, "", {
         "seed": integer(0), "workers": integer(1, nullable=True), "progress": boolean,
+        "restart": boolean,
     })
 
 
 def check_predict(cfg: Mapping, errors: list[str]) -> None:
     _check(errors, cfg, "", {
         "batch_size": integer(1), "num_docs": integer(1), "report": boolean, "seed": integer(0),
-        "text_column": text,
+        "text_column": text, "overwrite": boolean,
     })
     if not cfg.get("report") and cfg.get("input") is None:
         errors.append("input is not set; give input=<file | folder | -> (- reads stdin, one "
@@ -277,9 +293,13 @@ def _missing(cfg: DictConfig) -> list[str]:
     return [key for key in found if key != "hydra" and not key.startswith("hydra.")]
 
 
-def validate(cfg: DictConfig, task: str = "train") -> None:
-    """Raise `ConfigError` listing every invalid setting of `cfg` (task: train | data | predict)."""
+def validate(cfg: DictConfig, task: str = "train", overrides: Sequence[str] = ()) -> None:
+    """Raise `ConfigError` listing every invalid setting of `cfg` (task: train | data | predict)
+    and every setting the command line added that the config does not define."""
+    from han.settings import check_overrides
+
     errors: list[str] = []
+    check_overrides(cfg, overrides, errors)
     for key in _missing(cfg):
         errors.append(f"{key} is not set (???); give it on the command line: {key}=<value>")
     if task == "predict":

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from han import faults
 from han.data.prepare import PreparedData
-from han.io import atomic_open
+from han.io import atomic_open, remove_stale_tmp
 
 log = logging.getLogger(__name__)
 # word2vec passes when `model.word2vec_epochs` is null: about this many training tokens in all,
@@ -72,14 +73,33 @@ def embedding_matrix(
     path = None
     if cache_dir is not None and workers == 1:  # several workers are not reproducible
         path = Path(cache_dir) / f"word2vec-{_key(data, dim, window, passes, seed, gensim.__version__)}.npy"
-        if path.exists():
+        remove_stale_tmp(cache_dir)  # leftovers of writes that were killed
+        cached = _cached_matrix(path, (len(data.vocabulary), dim))
+        if cached is not None:
             log.info("word2vec (dim %d, %d passes) from the cache %s", dim, passes, path)
-            return np.load(path)
+            return cached
     matrix = _word2vec(data, dim, window, passes, seed, workers)
+    faults.point("word2vec")
     if path is not None:
         with atomic_open(path, "wb") as handle:
             np.save(handle, matrix)
     return matrix
+
+
+def _cached_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """The cached matrix if it is whole (its shape, finite float32); a damaged file is logged
+    by name and deleted, to be rebuilt."""
+    if not path.exists():
+        return None
+    try:
+        matrix = np.load(path, allow_pickle=False)
+        if matrix.shape != shape or matrix.dtype != np.float32 or not np.isfinite(matrix).all():
+            raise ValueError(f"holds {matrix.dtype} {matrix.shape}, expected finite float32 {shape}")
+        return matrix
+    except (OSError, ValueError, EOFError) as err:
+        log.warning("cache %s is damaged (%s: %s); rebuilding it", path, type(err).__name__, err)
+        path.unlink(missing_ok=True)
+        return None
 
 
 def _key(data: PreparedData, *settings: object) -> str:

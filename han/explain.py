@@ -29,6 +29,12 @@ class DocumentAttention:
     predicted: str
     probabilities: dict[str, float]
     label: str | None = None
+    # Optional, from han.analysis (docs/ATTENTION.md): the prediction without the most attended
+    # sentence, and each word's gradient importance |∇_x p_ŷ · x| aligned like word_attention.
+    top_sentence_erasure: dict[str, Any] | None = None
+    word_gradient: list[list[float]] | None = None
+    # When the run's view cut the document: sentences and words read, of how many (han.predict)
+    read: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         # A shape mismatch would silently shade the wrong words, so fail where the data is built.
@@ -67,6 +73,10 @@ class DocumentAttention:
             "predicted": str(self.predicted),
             "probabilities": {str(k): float(v) for k, v in self.probabilities.items()},
             "label": None if self.label is None else str(self.label),
+            "top_sentence_erasure": self.top_sentence_erasure,
+            "word_gradient": None if self.word_gradient is None
+            else [[float(g) for g in s] for s in self.word_gradient],
+            "read": self.read,
         }
 
     @classmethod
@@ -80,6 +90,9 @@ class DocumentAttention:
             predicted=data["predicted"],
             probabilities=data["probabilities"],
             label=data.get("label"),
+            top_sentence_erasure=data.get("top_sentence_erasure"),
+            word_gradient=data.get("word_gradient"),
+            read=data.get("read"),
         )
 
 
@@ -98,14 +111,26 @@ def document_attention(
     classes: Sequence[str],
     flat: bool,
     labels: Sequence[str | None] | None = None,
+    erasure: bool = False,
+    gradient: bool = False,
 ) -> list[DocumentAttention]:
-    """Predictions and attention of the documents at `indices`, padding removed."""
+    """Predictions and attention of the documents at `indices`, padding removed.
+
+    Hierarchical models only: `erasure` adds the prediction without each document's most
+    attended sentence, `gradient` each word's gradient importance (han/analysis).
+    """
     indices = np.asarray(indices, dtype=np.int64)
     if len(indices) == 0:
         return []
     ids = model_view.padded(indices, flat)
     words = word_view.padded(indices, flat)
     out = explain_batch(model, ids)
+    erased = _top_sentence_erasure(model, ids, out, classes) if erasure and not flat else None
+    grads = None
+    if gradient and not flat:
+        from han.analysis.probe import gradient_importance
+
+        grads = gradient_importance(model, ids)["word"]
     docs = []
     for row, doc in enumerate(indices):
         probs = out["probabilities"][row]
@@ -129,6 +154,36 @@ def document_attention(
                 predicted=str(classes[int(probs.argmax())]),
                 probabilities={c: float(p) for c, p in zip(classes, probs, strict=True)},
                 label=None if labels is None else labels[row],
+                top_sentence_erasure=None if erased is None else erased[row],
+                word_gradient=None if grads is None or flat
+                else [grads[row, s, :n].tolist() for s, n in enumerate(lengths)],
             )
         )
     return docs
+
+
+def _top_sentence_erasure(model, ids: np.ndarray, out: dict[str, np.ndarray],
+                          classes: Sequence[str]) -> list[dict[str, Any]]:
+    """Per document: its most attended sentence removed, the new prediction and whether it flipped.
+
+    The rank among real sentences (0-based, reading order) names the sentence, so it matches the
+    report's rows.
+    """
+    from han.analysis.erasure import remove_sentences
+
+    top = out["sentence_attention"].argmax(-1)  # (B,), a real sentence: padding weighs 0
+    drop = np.zeros(ids.shape[:2], dtype=bool)
+    drop[np.arange(len(ids)), top] = True
+    after = np.asarray(model.probabilities(remove_sentences(ids, drop)))
+    real = (ids != 0).any(-1)
+    result = []
+    for row, probs in enumerate(after):
+        before = int(out["probabilities"][row].argmax())
+        result.append({
+            "sentence": int(real[row, : top[row]].sum()),
+            "predicted_after": str(classes[int(probs.argmax())]),
+            "p_before": float(out["probabilities"][row, before]),
+            "p_after": float(probs[before]),
+            "flipped": bool(int(probs.argmax()) != before),
+        })
+    return result

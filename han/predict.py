@@ -2,8 +2,13 @@
 
 Classifies raw text with a saved run — its config, vocabulary and best model — exactly as the
 run saw its own documents: the same tokenizer settings, vocabulary and L×T (or N) view. Writes
-JSON with the sentence and word attention aligned with the original words. With `report=true`
-it instead renders an HTML attention report of the run's test documents (correct and wrong).
+JSON with the sentence and word attention aligned with the original words (to `output=`; never
+over a file it did not create unless `overwrite=true`). With `report=true` it instead renders an
+HTML attention report of the run's test documents (correct and wrong).
+
+It says what it did not read: input that is not text is an error naming the file, a document
+longer than the run's view says how much of it was read (`read` in the JSON, a count on stderr),
+and input without a document is an error that writes nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import unicodedata
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,6 +111,9 @@ class SavedRun:
         # As in training, a document with no sentence is skipped: the model has nothing to read
         # (and the flat view assumes every document has words).
         empty = corpus.doc_sentences == 0
+        if empty.all():
+            raise DataError(f"none of the {len(corpus)} input document(s) has a word: nothing "
+                            "to predict, nothing written")
         if empty.any():
             log.warning(
                 "skipped %d document(s) with no words: %s",
@@ -126,7 +135,31 @@ class SavedRun:
                 self.model, model_view, word_view, corpus.lexicon, batch, self.classes,
                 self.flat, [labels[i] for i in batch],
             )
+        self._mark_truncated(out, corpus)
         return out
+
+    def _mark_truncated(self, docs: list[DocumentAttention], corpus: Corpus) -> None:
+        """`doc.read` for every document the view cut: sentences and words read, of how many."""
+        words, cut = corpus.doc_tokens, 0
+        for i, doc in enumerate(docs):
+            words_read = sum(len(s) for s in doc.sentences)
+            if words_read >= words[i]:
+                continue
+            lengths = corpus.sentence_lengths[int(corpus.doc_sentences[:i].sum()):][
+                : int(corpus.doc_sentences[i])]
+            whole = int((np.cumsum(lengths) <= words_read).sum())  # sentences read to their end
+            doc.read = {"sentences": min(len(doc.sentences), whole) if self.flat else
+                        min(len(doc.sentences), int(corpus.doc_sentences[i])),
+                        "of_sentences": int(corpus.doc_sentences[i]),
+                        "words": int(words_read), "of_words": int(words[i])}
+            cut += 1
+        if cut:
+            view = self.view_settings
+            size = (f"{view.max_tokens} words" if self.flat
+                    else f"{view.max_sentences} sentences x {view.max_words} words")
+            log.warning("%d of %d document(s) are longer than the run reads (%s): only their "
+                        "first part was read; `read` in the output says how much of each", cut,
+                        len(docs), size)
 
     def _classify_linear(self, docs: EncodedDocs, labels: list[str | None]) -> list[DocumentAttention]:
         """A linear baseline's predictions: it has no attention, so no words are shown."""
@@ -142,13 +175,40 @@ class SavedRun:
         ]
 
 
-def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
-    """Documents from a text file (one document), a table, a folder of .txt files, or stdin
-    (one document per line)."""
+# A text with more than this share of control or undecodable characters is not text.
+NOT_TEXT = 0.05
+
+
+def text_of(raw: bytes, where: str) -> str:
+    """The decoded text of a file (or stdin); `DataError` naming it when it is not text
+    (binary, or mostly bytes no text encoding gives)."""
     from han.data.sources import decode_text
 
+    text, _ = decode_text(raw)
+    if text:
+        odd = sum(1 for ch in text if (ch == "\ufffd" or unicodedata.category(ch) == "Cc")
+                  and ch not in "\t\n\r\f")
+        if odd > NOT_TEXT * len(text):
+            raise DataError(f"{where} is not text: {odd} of its {len(text)} characters are control "
+                            "or undecodable bytes (a binary file?); give text files (UTF-8, "
+                            "UTF-16 with a byte-order mark, cp1252)")
+    return text
+
+
+def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
+    """Documents from a text file (one document), a table, a folder of .txt files, or stdin
+    (one document per line). `DataError` when there is none, or a file is not text."""
+    frame = _read_inputs(source, text_column)
+    if frame.empty:
+        raise DataError(f"input={source} holds no document (it is empty): nothing to predict, "
+                        "nothing written")
+    return frame
+
+
+def _read_inputs(source: str, text_column: str) -> pd.DataFrame:
     if source == "-":
-        lines = [line.rstrip("\n") for line in sys.stdin if line.strip()]
+        raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode()
+        lines = [line for line in text_of(raw, "stdin").splitlines() if line.strip()]
         return pd.DataFrame({"id": [f"stdin-{i}" for i in range(len(lines))], "text": lines})
     path = Path(source)
     if path.is_dir():
@@ -156,7 +216,7 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
         if not files:
             raise FileNotFoundError(f"no .txt files in {path}: put one document per .txt file there")
         return pd.DataFrame(
-            {"id": [f.name for f in files], "text": [decode_text(f.read_bytes())[0] for f in files]}
+            {"id": [f.name for f in files], "text": [text_of(f.read_bytes(), str(f)) for f in files]}
         )
     if not path.exists():
         raise FileNotFoundError(f"input={source}: no such file or folder")
@@ -172,11 +232,25 @@ def read_inputs(source: str, text_column: str = "text") -> pd.DataFrame:
         if "label" in table:  # shown as the true label in the output, never used to predict
             frame["label"] = table["label"].fillna("").astype(str)
         return frame
-    return pd.DataFrame({"id": [path.name], "text": [decode_text(path.read_bytes())[0]]})
+    return pd.DataFrame({"id": [path.name], "text": [text_of(path.read_bytes(), str(path))]})
 
 
-def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | None = None) -> Path:
-    """HTML report of `num_docs` test documents, half of them misclassified when possible."""
+def writable_output(path: Path, overwrite: bool) -> Path:
+    """`path`, unless a file is already there and `overwrite` was not asked for."""
+    if path.is_dir():
+        raise IsADirectoryError(f"output={path} is a folder; give a file name, e.g. "
+                                f"output={path / 'predict.json'}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"output={path} exists and was not written by this command; give "
+                              "another output= or overwrite=true to replace it")
+    return path
+
+
+def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | None = None,
+                      erasure: bool = True, gradient: bool = False) -> Path:
+    """HTML report of `num_docs` test documents, half of them misclassified when possible; with
+    `erasure`, whether removing each one's most attended sentence flips it; with `gradient`,
+    gradient-importance shading beside the attention (docs/ATTENTION.md)."""
     from han.data.prepare import prepare
 
     if run.linear:
@@ -202,7 +276,8 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     )
     labels = [data.classes[i] for i in model_view.labels[chosen]]
     docs = document_attention(
-        run.model, model_view, word_view, data.corpus.lexicon, chosen, data.classes, run.flat, labels
+        run.model, model_view, word_view, data.corpus.lexicon, chosen, data.classes, run.flat, labels,
+        erasure=erasure, gradient=gradient,
     )
     metrics = json.loads((run.dir / "metrics.json").read_text())
     subtitle = (
@@ -217,20 +292,31 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
 @hydra_main(config_name="predict", task="predict")
 def main(cfg: DictConfig) -> None:
     output = Path(cfg.output) if cfg.output else None
+    overwrite = bool(cfg.get("overwrite"))
     if cfg.report:
         run = SavedRun(Path(cfg.run_dir))
-        path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), output)
+        path = writable_output(output or run.dir / "report.html", overwrite)
+        path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), path,
+                                 bool(cfg.get("report_erasure", True)),
+                                 bool(cfg.get("report_gradient", False)))
         print(f"report written to {path}")
         return
     run = SavedRun(Path(cfg.run_dir))
+    if output is not None:
+        writable_output(output, overwrite)  # checked before any work
     documents = read_inputs(str(cfg.input), str(cfg.text_column))  # before the model loads
     results = run.predict(documents, int(cfg.batch_size))
     for doc in results:
         probs = " ".join(f"{c}={p:.4f}" for c, p in doc.probabilities.items())
-        print(f"{doc.id}\t{doc.predicted}\t{probs}")
-    output = output or run.dir / "predict.json"
+        read = "" if doc.read is None else (
+            f"\tread {doc.read['sentences']} of {doc.read['of_sentences']} sentences, "
+            f"{doc.read['words']} of {doc.read['of_words']} words")
+        print(f"{doc.id}\t{doc.predicted}\t{probs}{read}")
+    if output is None:
+        log.info("attention not saved: give output=<file>.json to keep it")
+        return
     text = json.dumps([d.to_json() for d in results], ensure_ascii=False, indent=1)
-    atomic_write_text(output, text)  # a reader never sees half a file
+    atomic_write_text(writable_output(output, overwrite), text)  # no reader sees half a file
     print(f"attention written to {output}")
 
 

@@ -28,6 +28,7 @@ __all__ = [
 
 WORD_RGB = "234, 88, 12"  # orange: words
 SENT_RGB = "37, 99, 235"  # blue: sentences
+GRAD_RGB = "22, 163, 74"  # green: gradient importance
 
 
 def _clean(x: float) -> float:
@@ -71,6 +72,7 @@ h1 {{ font-size: 1.6rem; margin: 0 0 .25rem; }}
   vertical-align: middle; margin: 0 .35rem; }}
 .ramp.words {{ background: linear-gradient(to right, rgba({WORD_RGB}, 0), rgb({WORD_RGB})); }}
 .ramp.sents {{ background: linear-gradient(to right, rgba({SENT_RGB}, 0), rgb({SENT_RGB})); }}
+.ramp.grads {{ background: linear-gradient(to right, rgba({GRAD_RGB}, 0), rgb({GRAD_RGB})); }}
 .doc {{ background: #fff; border: 1px solid #d8dee4; border-radius: 10px; margin-bottom: 1.5rem;
   overflow: hidden; box-shadow: 0 1px 2px rgba(0, 0, 0, .04); }}
 .doc.correct {{ border-top: 4px solid #1a7f37; }}
@@ -95,6 +97,8 @@ tr.pred .pbar div {{ background: rgb({WORD_RGB}); }}
 .sent {{ display: grid; grid-template-columns: 4.6rem 1fr; gap: .75rem; align-items: start;
   padding: .3rem .5rem; border-left: 6px solid transparent; border-radius: 3px; }}
 .sent.flat {{ grid-template-columns: 1fr; border-left: 0; }}
+.sent.grad {{ grid-template-columns: 4.6rem 1fr 1fr; }}
+.erasure {{ font-size: .85rem; color: #57606a; margin-top: .3rem; }}
 .satt {{ font: .78rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace;
   color: #57606a; padding-top: .35rem; }}
 .sbar {{ height: 5px; background: #eaeef2; border-radius: 2px; margin-top: 3px; }}
@@ -105,7 +109,26 @@ tr.pred .pbar div {{ background: rgb({WORD_RGB}); }}
 """
 
 
-def _legend(hierarchical: bool, flat: bool) -> str:
+def gradient_shading(doc: DocumentAttention) -> list[list[float]]:
+    """Per-word opacity in [0, 1]: gradient importance divided by the document's maximum."""
+    raw = [[_clean(g) for g in row] for row in doc.word_gradient or []]
+    top = max((g for row in raw for g in row), default=0.0)
+    return [[g / top if top > 0 else 0.0 for g in row] for row in raw]
+
+
+def _erasure(doc: DocumentAttention) -> str:
+    """One line: does removing the most attended sentence change the prediction?"""
+    e = doc.top_sentence_erasure
+    if not e:
+        return ""
+    change = (f"flips it to <b>{_esc(e['predicted_after'])}</b>" if e["flipped"]
+              else "keeps the prediction")
+    return (f'<div class="erasure">Removing the most attended sentence (#{int(e["sentence"]) + 1}) '
+            f"{change}: p({_esc(doc.predicted)}) {float(e['p_before']):.3f} → "
+            f"{float(e['p_after']):.3f}</div>")
+
+
+def _legend(hierarchical: bool, flat: bool, gradient: bool = False) -> str:
     parts = []
     if hierarchical:
         parts.append(
@@ -120,6 +143,11 @@ def _legend(hierarchical: bool, flat: bool) -> str:
         parts.append(
             '<span>Words (flat): 0<span class="ramp words"></span>'
             "max α<sub>w</sub> per document</span>"
+        )
+    if gradient:
+        parts.append(
+            '<span>Right column, gradient importance: 0<span class="ramp grads"></span>'
+            "max |∇<sub>x</sub>p·x| per document</span>"
         )
     parts.append("<span>Hover a word for its raw weights.</span>")
     return f'<div class="legend">{"".join(parts)}</div>'
@@ -139,18 +167,19 @@ def _probabilities(doc: DocumentAttention) -> str:
     return f'<table class="probs">{"".join(rows)}</table>'
 
 
-def _words(words: list[str], att: list[float], shade: list[float], scale: float | None) -> str:
+def _words(words: list[str], att: list[float], shade: list[float], scale: float | None,
+           rgb: str = WORD_RGB, tip_name: str = "α_w") -> str:
     """Word spans; `scale` is sqrt(α_s) for hierarchical models, None for flat ones."""
     if not words:
         return '<span class="empty">(no words)</span>'
     out = []
     for i, (word, a, o) in enumerate(zip(words, att, shade, strict=True)):
         sep = "" if i == 0 or _GLUE.match(str(word)) else " "
-        tip = f"α_w {_clean(a):.4f}"
-        if scale is not None:
+        tip = f"{tip_name} {_clean(a):.4g}"
+        if scale is not None and tip_name == "α_w":
             tip += f" · √α_s·α_w {scale * _clean(a):.4f}"
         out.append(
-            f'{sep}<span class="w" style="background-color:rgba({WORD_RGB},{o:.3f})" '
+            f'{sep}<span class="w" style="background-color:rgba({rgb},{o:.3f})" '
             f'title="{tip}">{_esc(word)}</span>'
         )
     return "".join(out)
@@ -167,10 +196,12 @@ def _document(doc: DocumentAttention) -> str:
         )
     head = (
         f'<div class="head"><div class="meta"><div class="docid">{_esc(doc.id)}</div>'
-        f'<span class="badge">predicted: {_esc(doc.predicted)}</span>{verdict}</div>'
+        f'<span class="badge">predicted: {_esc(doc.predicted)}</span>{verdict}{_erasure(doc)}</div>'
         f"{_probabilities(doc)}</div>"
     )
     shading = word_shading(doc)
+    grads = doc.word_gradient
+    grad_shading = gradient_shading(doc) if grads is not None else None
     rows = []
     if doc.sentence_attention is None:
         for words, att, shade in zip(doc.sentences, doc.word_attention, shading, strict=True):
@@ -181,15 +212,18 @@ def _document(doc: DocumentAttention) -> str:
     else:
         s_att = [_clean(a) for a in doc.sentence_attention]
         s_max = max(s_att, default=0.0) or 1.0
-        for words, att, shade, a_s in zip(
-            doc.sentences, doc.word_attention, shading, s_att, strict=True
+        for i, (words, att, shade, a_s) in enumerate(
+            zip(doc.sentences, doc.word_attention, shading, s_att, strict=True)
         ):
             rel = a_s / s_max
+            beside = "" if grad_shading is None else (
+                f'<div class="words">{_words(words, grads[i], grad_shading[i], None, GRAD_RGB, "|∇x p·x|")}</div>')
             rows.append(
-                f'<div class="sent" style="border-left-color:rgba({SENT_RGB},{rel:.3f})">'
+                f'<div class="sent{" grad" if beside else ""}" '
+                f'style="border-left-color:rgba({SENT_RGB},{rel:.3f})">'
                 f'<div class="satt">{a_s * 100:.1f}%<div class="sbar">'
                 f'<div style="width:{rel * 100:.1f}%"></div></div></div>'
-                f'<div class="words">{_words(words, att, shade, math.sqrt(a_s))}</div>'
+                f'<div class="words">{_words(words, att, shade, math.sqrt(a_s))}</div>{beside}'
                 "</div>"
             )
     if not rows:
@@ -206,6 +240,7 @@ def render_report(documents: Sequence[DocumentAttention], title: str, subtitle: 
         summary += f" · {correct} correct · {len(labelled) - correct} wrong"
     has_h = any(d.hierarchical for d in documents)
     has_f = any(not d.hierarchical for d in documents)
+    has_g = any(d.word_gradient is not None for d in documents)
     body = "".join(_document(d) for d in documents) or '<p class="empty">No documents.</p>'
     sub = f'<p class="subtitle">{_esc(subtitle)}</p>' if subtitle else ""
     return (
@@ -213,7 +248,7 @@ def render_report(documents: Sequence[DocumentAttention], title: str, subtitle: 
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head>"
         f"<body><main><h1>{_esc(title)}</h1>{sub}"
-        f'<p class="summary">{summary}</p>{_legend(has_h, has_f or not documents)}{body}'
+        f'<p class="summary">{summary}</p>{_legend(has_h, has_f or not documents, has_g)}{body}'
         "</main></body></html>\n"
     )
 

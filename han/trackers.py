@@ -115,7 +115,7 @@ def make_tracker(cfg: DictConfig, run_dir: Path) -> MLflowTracker | WandbTracker
         raise UsageError(f"logger.name is {name!r}; choose logger={' | logger='.join(NAMES)}")
     if name == "tensorboard":
         return None
-    from han.rundir import resolved_config
+    from han.runconfig import resolved_config
 
     params = flatten({k: v for k, v in resolved_config(cfg).items() if k != "logger"})
     return TRACKERS[name](cfg, Path(run_dir), params)

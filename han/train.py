@@ -2,7 +2,9 @@
 
 Everything a result needs to be trusted lands in the Hydra run directory: the resolved config
 (`.hydra/`), the vocabulary, the best model, TensorBoard logs, the test predictions and
-`metrics.json`. Starting again with the same `hydra.run.dir` resumes a killed run.
+`metrics.json` (written last: a run is finished when it is there). Starting again with the same
+`hydra.run.dir` and the same settings resumes a killed run; other settings are refused before
+anything is read or written (`han.rundir`), and a finished run is not run again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
+from han import faults, rundir
 from han.baselines import BAG_OF_WORDS, MODEL_FILE, fit_baseline, is_linear
 from han.cli import hydra_main
 from han.data.encode import EncodedDocs, is_flat
@@ -141,9 +144,10 @@ def run_linear(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
     fitted, model = fit_linear(cfg.model, data, str(cfg.trainer.monitor), run_dir)
     metrics = _header(cfg, data, "linear") | fitted
     model.save(run_dir / MODEL_FILE)
-    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     if tracker:
         tracker.finish(metrics)
+    # Last: a run directory with metrics.json is a finished run (han.rundir).
+    atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     test = metrics["test"]
     log.info("test accuracy %.4f, macro-F1 %.4f (C=%g chosen on validation %s)",
              test["accuracy"], test["macro_f1"], model.C, cfg.trainer.monitor)
@@ -195,6 +199,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     check_installed(cfg)  # a missing tracker package fails now, not after the data work
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
+    rundir.check_data(run_dir, _data_digest(data))  # a resume on other data is refused here
     if is_linear(cfg.model):
         return run_linear(cfg, data, run_dir)
     from han import runtime as runtime_lib
@@ -242,6 +247,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     trainer.load_best(state)
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
     test_source = build_inputs(data, cfg, "test")
+    faults.point("test")
     test_probs, test_labels = predict_probs(model, test_source)  # (N_test, C), (N_test,)
     test = classification_metrics(test_labels, test_probs, data.classes)
     metrics = _header(cfg, data, str(cfg.model.family)) | {
@@ -260,6 +266,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
         },
         "history": state.history,
     }
+    if state.best_epoch == state.next_epoch and not state.stopped_early:
+        # Validation was still improving when training ended.
+        metrics["train"]["more_epochs_may_help"] = True
+        log.warning("the best validation epoch is the last one (%d of %d): more epochs may help "
+                    "(trainer.epochs=%d)", state.best_epoch, state.next_epoch,
+                    2 * state.next_epoch)
     if baseline:
         metrics["baseline"] = baseline
     if cfg.get("paper_test_accuracy") is not None:  # the paper_* presets: distance to the paper
@@ -269,10 +281,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if chief:
         write_predictions(run_dir / "predictions.csv", test_source.docs, test_probs, data.classes)
         model.save(run_dir / "model.keras")
-        atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
         for logger in (tensorboard, tracker):
             if logger:
                 logger.finish(metrics)
+        # Last: a run directory with metrics.json is a finished run (han.rundir).
+        atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     log.info(
         "test accuracy %.4f, macro-F1 %.4f (best epoch %d of %d on validation %s)",
         test["accuracy"], test["macro_f1"], state.best_epoch, state.next_epoch, cfg.trainer.monitor,
@@ -281,16 +294,31 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     return metrics
 
 
-# The config is validated first; a failed job's traceback lands in its error.txt (Hydra keeps
-# it out of its log; a sweep's reader finds it there); expected errors print one line (han.cli).
-@hydra_main(config_name="train", task="train", error_file=True)
+def _data_digest(data: PreparedData) -> str:
+    """The data a run reads: every document's id, label, split and words."""
+    corpus = data.corpus
+    return rundir.data_digest(
+        [corpus.tokens, corpus.sentence_lengths, corpus.doc_sentences],
+        [corpus.ids, corpus.labels, data.split_of, corpus.lexicon],
+    )
+
+
+def _claim(cfg: DictConfig, run_dir: Path, validate, multirun: bool) -> float | None:
+    """The run directory checked before any data work (han.rundir); a finished run's result."""
+    finished = rundir.claim(cfg, run_dir, code_version(), validate, multirun)
+    if finished is None:
+        return None
+    return float(finished.get("validation", {}).get("macro_f1") or 0.0)
+
+
+# The config is validated first and the run directory checked (han.rundir); a failed job's
+# traceback lands in its error.txt (Hydra keeps it out of its log; a sweep's reader finds it
+# there); expected errors print one line (han.cli).
+@hydra_main(config_name="train", task="train", error_file=True, guard=_claim)
 def main(cfg: DictConfig) -> float:
     from hydra.core.hydra_config import HydraConfig
 
-    from han.rundir import save_resolved_config
-
     run_dir = Path(HydraConfig.get().runtime.output_dir)
-    save_resolved_config(cfg, run_dir)  # the run holds from any folder (han/rundir.py)
     log.info("config:\n%s", OmegaConf.to_yaml(cfg))
     metrics = run(cfg, run_dir)
     print(f"run directory: {run_dir}")

@@ -4,6 +4,8 @@ Keras 3's `model.fit` fails under `MultiWorkerMirroredStrategy` (keras-team/kera
 loop is ours: `strategy.run` per step, validation after every epoch, the best epoch chosen on
 validation only, early stopping, and a checkpoint per epoch from which a killed run resumes.
 What is logged where (TensorBoard) is not the loop's business: `callbacks` get every epoch's logs.
+Training health is: a non-finite loss, or an epoch's loss `DIVERGED` times its first step's, stops
+the run (`TrainingDiverged`) before that epoch is saved, so the last good checkpoint stays.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from han import faults
+from han.cli import UsageError
 from han.data.pipeline import BatchSource
 from han.evaluation import classification_metrics
 from han.io import atomic_open, atomic_write_text
@@ -25,6 +29,9 @@ from han.runtime import Runtime
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
+# An epoch's mean training loss this many times the first step's is divergence, not noise
+# (cross-entropy starts near ln C and a healthy run only goes down from there).
+DIVERGED = 5.0
 # (tf.distribute.InputContext, first epoch) → the training source of that input pipeline.
 TrainInputs = Callable[[Any, int], BatchSource]
 
@@ -44,6 +51,7 @@ class TrainState:
     train_docs: int = 0
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
+    start_loss: float | None = None  # the run's first step's loss: the health reference
 
     def improves(self, score: float, loss: float) -> bool:
         """Whether an epoch beats the best so far: a higher score, or the same and a lower loss.
@@ -52,6 +60,19 @@ class TrainState:
         articles); taking the first tied epoch picks an under-trained model and stops too early.
         """
         return (score, -loss) > (self.best_score, -self.best_loss)
+
+
+class TrainingDiverged(UsageError):
+    """The loss became non-finite or far above its start; the last good checkpoint is kept."""
+
+
+def _diverged(where: str, loss: float, state: TrainState, cfg: Mapping, kept: str) -> TrainingDiverged:
+    start = "" if state.start_loss is None else f" (it started at {state.start_loss:.4g})"
+    return TrainingDiverged(
+        f"training diverged {where}: loss {loss:.4g}{start}; {kept}. Lower "
+        f"trainer.learning_rate (now {cfg.get('learning_rate')}) or set trainer.clipnorm "
+        f"(now {cfg.get('clipnorm')}), in a new run directory or with restart=true"
+    )
 
 
 def make_optimizer(cfg: Mapping):
@@ -157,6 +178,12 @@ class Trainer:
             if path.name not in keep:
                 path.unlink(missing_ok=True)
 
+    def _kept(self, state: TrainState) -> str:
+        if not state.checkpoint:
+            return "no epoch completed, so there is no checkpoint to keep"
+        return (f"the last good checkpoint (epoch {state.next_epoch}) is kept in "
+                f"{self.checkpoint_dir}")
+
     def load_best(self, state: TrainState) -> None:
         if state.best_weights:
             self._load_variables(state.best_weights)
@@ -230,9 +257,16 @@ class Trainer:
             bar = _progress(steps, f"epoch {epoch + 1}/{epochs}", self.progress)
             for batch in dist:
                 loss, hits, count = step(batch)
+                batch_loss = float(loss) / max(float(count), 1.0)
+                if not np.isfinite(batch_loss):
+                    raise _diverged(f"in epoch {epoch + 1}, step {bar.n + 1}", batch_loss, state,
+                                    self.cfg, self._kept(state))
+                if state.start_loss is None:
+                    state.start_loss = batch_loss
                 loss_sum += float(loss)
                 correct += float(hits)
                 seen += float(count)
+                faults.point("step")
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_sum / max(seen, 1):.4f}", acc=f"{correct / max(seen, 1):.4f}")
             bar.close()
@@ -256,6 +290,9 @@ class Trainer:
                 epoch + 1, logs["loss"], logs["accuracy"], val["loss"], val["accuracy"],
                 val["macro_f1"], logs["docs_per_second"],
             )
+            if state.start_loss and logs["loss"] > DIVERGED * state.start_loss:
+                raise _diverged(f"in epoch {epoch + 1}", logs["loss"], state, self.cfg,
+                                self._kept(state))
             score = -val["loss"] if self.monitor == "loss" else val[self.monitor]
             state.history.append(logs)
             state.next_epoch = epoch + 1
@@ -270,6 +307,7 @@ class Trainer:
             state.stopped_early = bool(patience) and state.epochs_without_improvement >= patience
             self._save_state(state)  # last: a kill before this resumes from the previous epoch
             self._prune(state)
+            faults.point("epoch-end")
             for callback in self.callbacks:
                 callback(epoch + 1, logs)
             if state.stopped_early:

@@ -126,6 +126,66 @@ def test_a_bad_option_fails_in_seconds_before_any_data_work(tmp_path):
     assert (run_dir / "error.txt").is_file()  # the traceback is kept, not shown
 
 
+def test_a_setting_the_config_does_not_define_is_an_error_with_or_without_plus(tmp_path):
+    # Issue #23: `trainer.lr=1e9` advised `+trainer.lr=1e9`, which then trained at the default.
+    for override in ("trainer.lr=1e9", "+trainer.lr=1e9", "++trainer.lr=1e9"):
+        run_dir = tmp_path / override.lstrip("+").replace("=", "_")
+        result = command("han.train", override, f"hydra.run.dir={run_dir}",
+                         f"paths.cache_dir={tmp_path / 'cache'}", cwd=tmp_path)
+        line = assert_one_line(result, "trainer.lr is not a setting",
+                               "did you mean trainer.learning_rate?")
+        assert "+trainer" not in line and "To append" not in line, line
+        assert not (tmp_path / "cache").exists() and not (run_dir / "metrics.json").exists()
+    line = assert_one_line(command("han.predict", "run_dir=x", "input=-", "+batchsize=8",
+                                   cwd=tmp_path), "batchsize is not a setting")
+    assert "did you mean batch_size?" in line
+
+
+def test_only_hydra_settings_may_be_added_and_nearest_keys_are_named():
+    from han.settings import check_overrides, defined_keys, unknown_setting
+
+    cfg = _compose()
+    errors: list[str] = []
+    check_overrides(cfg, ["+hydra.job.env_set.X=1", "hydra/launcher=han_joblib", "seed=3"],
+                    errors)
+    assert errors == []
+    check_overrides(cfg, ["+model.dropot=0.1", "+dataset.sep=x"], errors)
+    assert "did you mean model.dropout" in errors[0] and "dataset.sep" in errors[1]
+    keys = defined_keys(cfg)
+    assert "trainer.learning_rate" in keys and not any(k.startswith("hydra") for k in keys)
+    assert "did you mean trainer.epochs?" in unknown_setting("trainer.epoch", keys)
+    assert "did you mean seed?" in unknown_setting("seeed", keys)
+    assert "did you mean trainer.learning_rate?" in unknown_setting("trainr.lr", keys)
+    with pytest.raises(ConfigError, match=r"trainer.lr is not a setting"):
+        validate(cfg, "train", ["+trainer.lr=1"])
+
+
+def test_table_settings_separator_directory_and_permission(tmp_path, monkeypatch):
+    from han.data.documents import require_file
+    from han.data.sources import dataset_files
+
+    semi = tmp_path / "semi.csv"
+    pd.DataFrame({"text": ["A fine text. Really.", "Another; with a semicolon."],
+                  "label": ["a", "b"]}).to_csv(semi, sep=";", index=False)
+    cfg = {"kind": "table", "train_path": str(semi)}
+    with pytest.raises(DataError, match="dataset.separator"):  # the hint names the setting
+        read_documents(cfg, dataset_files(cfg, tmp_path, None))
+    docs, _ = read_documents(cfg | {"separator": "semicolon"}, [semi])
+    assert list(docs["text"]) == ["A fine text. Really.", "Another; with a semicolon."]
+    errors: list[str] = []
+    from han.config import check_dataset
+
+    check_dataset({"separator": "semi"}, errors)
+    assert errors and "one of comma, semicolon" in errors[0]
+    with pytest.raises(DataError, match=f"dataset.train_path: {tmp_path} is a directory"):
+        require_file(tmp_path, "dataset.train_path")
+    # (the tests may run as root, for whom every file is readable: the check is what is tested)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
+    with pytest.raises(DataError, match=r"dataset.train_path: .* cannot be read \(permission "
+                                        r"denied\); make it readable"):
+        require_file(semi, "dataset.train_path")
+
+
 # ── 2. one way to fail, in every entry point ─────────────────────────────────────────────────
 
 def test_expected_errors_print_one_line_and_exit_2_in_every_entry_point(tmp_path):
@@ -133,7 +193,7 @@ def test_expected_errors_print_one_line_and_exit_2_in_every_entry_point(tmp_path
     assert_one_line(command("han.train", "dataset=nosuch", cwd=tmp_path),
                     "Could not find 'dataset/nosuch'", "Available options in 'dataset':", " csv,")
     assert_one_line(command("han.train", "nosuch=1", cwd=tmp_path),
-                    "Could not override 'nosuch'")
+                    "nosuch is not a setting of this config")
     assert_one_line(command("han.data", "dataset=csv", cwd=tmp_path),
                     "dataset.train_path is not set")
     assert_one_line(command("han.data", "dataset=csv", f"dataset.train_path={missing}",

@@ -13,7 +13,7 @@ from scipy import stats
 
 from experiments.compare import main, summarize
 from experiments.runs import collect_runs
-from experiments.stats import mcnemar_exact, paired_bootstrap
+from experiments.stats import bootstrap_intervals, holm, paired_permutation
 
 CLASSES = ["sports", "world", "tech"]
 N_DOCS = 40
@@ -88,28 +88,58 @@ def test_main_writes_files_and_matches_numpy(sweep: Path, capsys: pytest.Capture
         assert row["test_macro_f1_mean"] == pytest.approx(f1.mean())
         assert row["test_macro_f1_std"] == pytest.approx(f1.std(ddof=1))
         assert row["val_macro_f1_mean"] == pytest.approx(_values(model, 5).mean())
-        assert row["docs_per_second_mean"] == pytest.approx(_values(model, 6).mean())
-        half = stats.t.ppf(0.975, 1) * acc.std(ddof=1) / math.sqrt(2)
-        assert row["test_accuracy_ci_high"] - row["test_accuracy_ci_low"] == pytest.approx(2 * half)
+        assert row["docs_per_second_mean"] == pytest.approx(_values(model, 6).mean(), rel=1e-5)
+        assert row["test_accuracy_pooled"] == pytest.approx(acc.mean())  # equal test sets
+        # A bootstrap interval over documents: inside [0, 1] and around the pooled accuracy.
+        assert 0 <= row["test_accuracy_ci_low"] < row["test_accuracy_pooled"]
+        assert row["test_accuracy_pooled"] < row["test_accuracy_ci_high"] <= 1
 
-    # han is right on every document flat gets wrong: 10 discordant pairs at seed 0, 6 at seed 1.
+    # han is right wherever flat is (flat wrong on the first 12 / 10, han on the first 2 / 4):
+    # 10 documents differ, every one in han's favour, so of the 2^10 sign patterns only the
+    # observed one and its mirror reach |sum| = 16: p = 2 / 1024, exactly.
     han = table.loc["han"]
     assert han["delta_accuracy"] == pytest.approx((10 + 6) / (2 * N_DOCS))
-    assert han["p_mcnemar"] == pytest.approx(np.median([2 * 0.5**10, 2 * 0.5**6]))
-    assert han["p_bootstrap"] < 0.01
-    assert han["n_paired"] == 2
-    assert math.isnan(table.loc["flat", "p_mcnemar"])
+    assert han["p"] == pytest.approx(2 / 1024)
+    assert han["n_paired"] == 2 and han["n_docs"] == N_DOCS
+    assert 0 < han["delta_ci_low"] <= han["delta_accuracy"] <= han["delta_ci_high"]
+    assert math.isnan(table.loc["flat", "p"])
+    assert han["p_holm"] == pytest.approx(2 / 1024)  # the table's only test
 
     md = (sweep / "comparison.md").read_text()
     flat_line = next(line for line in md.splitlines() if line.startswith("| news | flat |"))
-    assert flat_line.count("—") == 4
+    assert flat_line.count("—") == 2
     assert "## Failed jobs (1)" in md
     assert "`4`" in md and "model=han seed=2 dataset=news" in md
+    assert str(sweep.parent) not in md  # no machine path in what may be published
 
     out = capsys.readouterr().out.strip().splitlines()
     assert "failed_jobs: 1" in out
-    assert out[-1] == f"comparison written to {sweep}"
     assert any(line.startswith("| news | han |") for line in out)
+
+
+def test_a_published_table_rebuilds_byte_for_byte_from_its_records(sweep: Path,
+                                                                   tmp_path: Path) -> None:
+    published = tmp_path / "docs" / "results" / "demo"
+    assert main([str(sweep), "--bootstrap", "500", "--publish", str(published),
+                 "--title", "demo", "--command", "make compare SWEEP=<dir>"]) == 0
+    assert {p.name for p in published.iterdir()} >= {"jobs.csv", "predictions.csv.gz",
+                                                      "failed.csv", "meta.json", "comparison.md"}
+    first = (published / "comparison.md").read_bytes()
+    first_csv = (published / "comparison.csv").read_bytes()
+    jobs = pd.read_csv(published / "jobs.csv", dtype=str)
+    assert sorted(jobs["job"]) == ["0", "1", "2", "3"] and "predictions" not in jobs
+    # The sweep can go: the records alone give the same table, byte for byte.
+    for job in sweep.iterdir():
+        if job.is_dir():
+            for f in job.rglob("*"):
+                if f.is_file():
+                    f.unlink()
+    assert main([str(published)]) == 0
+    assert (published / "comparison.md").read_bytes() == first
+    assert (published / "comparison.csv").read_bytes() == first_csv
+    md = first.decode()
+    assert "# Comparison: demo" in md and "make compare SWEEP=<dir>" in md
+    assert str(tmp_path) not in md and "## Failed jobs (1)" in md
 
 
 def test_collect_runs_lists_failed_jobs(sweep: Path) -> None:
@@ -118,45 +148,48 @@ def test_collect_runs_lists_failed_jobs(sweep: Path) -> None:
     runs, failed = collect_runs(sweep)
     assert sorted(runs["job"]) == ["0", "1", "2", "3"]
     assert runs["seed"].dtype.kind == "i"
-    assert [f.path.name for f in failed] == ["4", "5"]
+    assert [f.job for f in failed] == ["4", "5"]
     assert failed[0].overrides == ["model=han", "seed=2", "dataset=news"]
     assert failed[0].reason == "no metrics.json"
     assert "unreadable" in failed[1].reason and failed[1].overrides == []
 
 
-def test_single_run_has_undefined_ci(sweep: Path, capsys: pytest.CaptureFixture) -> None:
+def test_single_run_has_undefined_sd_but_a_document_interval(sweep: Path,
+                                                              capsys: pytest.CaptureFixture) -> None:
     _write_job(sweep, 6, "han_avg", 0, 5, 0.8, 0.8, 500.0)
     runs, _ = collect_runs(sweep)
-    row = summarize(runs).set_index("model").loc["han_avg"]
+    row = summarize(runs, 500, 0).set_index("model").loc["han_avg"]
     assert row["n_runs"] == 1 and row["test_accuracy_mean"] == pytest.approx(35 / 40)
-    assert math.isnan(row["test_accuracy_std"]) and math.isnan(row["test_accuracy_ci_low"])
+    assert math.isnan(row["test_accuracy_std"])
+    assert 0.7 < row["test_accuracy_ci_low"] < 35 / 40 < row["test_accuracy_ci_high"] <= 1
     assert main([str(sweep), "--bootstrap", "100"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("| news | han_avg |"))
-    assert "n/a" in line
+    assert "87.50 ± n/a" in line
 
 
 def test_missing_predictions_keeps_metrics(sweep: Path) -> None:
     (sweep / "3" / "predictions.csv").unlink()
-    assert main([str(sweep), "--bootstrap", "200"]) == 0
+    assert main([str(sweep), "--bootstrap", "2000"]) == 0
     han = pd.read_csv(sweep / "comparison.csv").set_index("model").loc["han"]
     assert han["n_runs"] == 2 and han["n_paired"] == 1
-    assert han["p_mcnemar"] == pytest.approx(2 * 0.5**10)
+    assert han["p"] == pytest.approx(2 * 0.5**10)  # seed 0 alone: 10 documents, all for han
+    assert math.isnan(han["test_accuracy_ci_low"])  # no interval over half the documents
     md = (sweep / "comparison.md").read_text()
     assert "predictions.csv missing in 3" in md
 
 
 def test_unreadable_predictions_are_skipped(sweep: Path) -> None:
     (sweep / "2" / "predictions.csv").write_text("id,label\n000,sports\n")  # no `predicted`
-    assert main([str(sweep), "--bootstrap", "200"]) == 0
+    assert main([str(sweep), "--bootstrap", "2000"]) == 0
     han = pd.read_csv(sweep / "comparison.csv").set_index("model").loc["han"]
-    assert han["n_paired"] == 1 and han["p_mcnemar"] == pytest.approx(2 * 0.5**6)
+    assert han["n_paired"] == 1 and han["p"] == pytest.approx(2 * 0.5**6)
     assert "seed 0: unreadable predictions.csv" in (sweep / "comparison.md").read_text()
 
 
 def test_absent_reference_is_skipped_with_note(sweep: Path) -> None:
     assert main([str(sweep), "--reference", "bert", "--bootstrap", "100"]) == 0
     table = pd.read_csv(sweep / "comparison.csv")
-    assert table["p_mcnemar"].isna().all() and table["p_bootstrap"].isna().all()
+    assert table["p"].isna().all()
     assert "reference model `bert` has no runs" in (sweep / "comparison.md").read_text()
 
 
@@ -164,44 +197,59 @@ def test_all_jobs_failed_still_reports(tmp_path: Path, capsys: pytest.CaptureFix
     (tmp_path / "0" / ".hydra").mkdir(parents=True)
     assert main([str(tmp_path)]) == 1
     assert "## Failed jobs (1)" in (tmp_path / "comparison.md").read_text()
-    assert capsys.readouterr().out.strip().endswith(f"comparison written to {tmp_path}")
+    assert capsys.readouterr().out.strip().endswith("failed_jobs: 1")
 
 
-def test_mcnemar_known_answers() -> None:
-    y = np.zeros(30, dtype=int)
-    a = np.r_[np.ones(10, dtype=int), np.zeros(20, dtype=int)]  # a wrong on the first 10
-    assert mcnemar_exact(y, a, y) == pytest.approx(0.001953125)  # b=0, c=10
-    assert mcnemar_exact(y, y, a) == pytest.approx(0.001953125)  # symmetric
-    b = np.r_[np.zeros(10, dtype=int), np.ones(10, dtype=int), np.zeros(10, dtype=int)]
-    assert mcnemar_exact(y, a, b) == 1.0  # b = c = 10
-    assert mcnemar_exact(y, a, a) == 1.0  # no discordant pairs
-    assert mcnemar_exact(["x", "y"], ["x", "y"], ["y", "x"]) == 0.5  # c=2: 2 * 0.5**2
-
-
-def test_mcnemar_agrees_with_scipy_binomtest() -> None:
+def test_permutation_p_equals_scipys_exact_permutation_test() -> None:
     rng = np.random.default_rng(0)
-    for _ in range(20):
-        y = rng.integers(0, 3, 200)
-        pa = np.where(rng.random(200) < 0.7, y, (y + 1) % 3)
-        pb = np.where(rng.random(200) < 0.75, y, (y + 2) % 3)
-        b = int(np.sum((pa == y) & (pb != y)))
-        c = int(np.sum((pa != y) & (pb == y)))
-        assert mcnemar_exact(y, pa, pb) == pytest.approx(stats.binomtest(b, b + c).pvalue)
+    for _ in range(10):
+        d = rng.integers(-2, 3, 11).astype(float)  # per document, summed over 2 seeds
+        ours = paired_permutation(d, n_resamples=10_000, seed=0)  # 2^nonzero <= 2048: exact
+        theirs = stats.permutation_test((d, np.zeros_like(d)), lambda x, y: np.sum(x - y),
+                                        permutation_type="samples", alternative="two-sided",
+                                        n_resamples=np.inf).pvalue
+        assert ours == pytest.approx(min(1.0, theirs))
 
 
-def test_paired_bootstrap() -> None:
-    y = np.zeros(200, dtype=int)
-    ref = np.r_[np.ones(20, dtype=int), np.zeros(180, dtype=int)]  # wrong on 20 documents
-    assert paired_bootstrap(y, ref, y, n=2000, seed=0) < 0.01  # candidate fixes all of them
-    assert paired_bootstrap(y, y, ref, n=2000, seed=0) > 0.99  # candidate breaks them
-    assert 0.5 <= paired_bootstrap(y, ref, ref, n=2000, seed=0) <= 1.0  # identical
-    # Deterministic under a seed, and distinct ids as groups change nothing.
-    mixed = np.r_[np.zeros(10, dtype=int), np.ones(10, dtype=int), np.zeros(180, dtype=int)]
-    p = paired_bootstrap(y, ref, mixed, n=1000, seed=3)
-    assert p == paired_bootstrap(y, ref, mixed, n=1000, seed=3)
-    assert p == paired_bootstrap(y, ref, mixed, n=1000, seed=3, groups=np.arange(200))
-    with pytest.raises(ValueError):
-        paired_bootstrap(y, ref, y, n=0, seed=0)
+def test_permutation_p_by_monte_carlo_agrees_with_scipy_on_real_sized_tests() -> None:
+    rng = np.random.default_rng(1)
+    d = np.r_[np.ones(70), -np.ones(45)]  # 115 discordant documents (agreeing ones flip nothing)
+    assert paired_permutation(np.r_[d, np.zeros(800)], 20_000, 0) == paired_permutation(d, 20_000, 0)
+    ours = paired_permutation(d, n_resamples=20_000, seed=0)
+    theirs = stats.permutation_test((d, np.zeros_like(d)),
+                                    lambda x, y, axis: np.sum(x - y, axis=axis), vectorized=True,
+                                    permutation_type="samples", n_resamples=20_000,
+                                    random_state=rng).pvalue
+    assert ours == pytest.approx(theirs, abs=0.006)
+    # With one seed, documents are +1 / -1: the sign-flip test is McNemar's exact test.
+    assert ours == pytest.approx(stats.binomtest(70, 115).pvalue, abs=0.006)
+    assert paired_permutation(np.zeros(5), 100, 0) == 1.0  # no discordant document
+    assert paired_permutation(d, 5000, 3) == paired_permutation(d, 5000, 3)  # seeded
+
+
+def test_bootstrap_interval_agrees_with_scipys_percentile_bootstrap() -> None:
+    rng = np.random.default_rng(2)
+    correct = (rng.random(600) < 0.9).astype(float)
+    (low, high), = bootstrap_intervals(correct[:, None], np.ones(600), 20_000, seed=0)
+    ref = stats.bootstrap((correct,), np.mean, n_resamples=20_000, method="percentile",
+                          random_state=rng).confidence_interval
+    assert low == pytest.approx(ref.low, abs=0.004) and high == pytest.approx(ref.high, abs=0.004)
+    # A document's rows from several seeds move together: 2 rows per document, same interval.
+    (low2, high2), = bootstrap_intervals(2 * correct[:, None], 2 * np.ones(600), 20_000, seed=0)
+    assert (low2, high2) == pytest.approx((low, high))
+    # Accuracy near 100%: the interval never leaves [0, 1] (a t interval would).
+    (lo, hi), = bootstrap_intervals(np.r_[np.ones(99), 0][:, None], np.ones(100), 2000, seed=0)
+    assert 0.95 <= lo <= hi == 1.0
+
+
+def test_holm_equals_statsmodels_and_keeps_untested_cells_empty() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.5, 0.049])
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1])
+    with_nan = holm([0.01, math.nan, 0.04])
+    assert math.isnan(with_nan[1])
+    np.testing.assert_allclose(with_nan[[0, 2]], multipletests([0.01, 0.04], method="holm")[1])
 
 
 def _set_validation_accuracy(job: Path, accuracy: float) -> None:
@@ -216,23 +264,34 @@ def test_networks_are_tested_against_the_baseline_validation_picks(sweep: Path) 
                                              (12, "ngram_tfidf_lr", 0, 3, 0.90),
                                              (13, "ngram_tfidf_lr", 1, 3, 0.90)]:
         _set_validation_accuracy(_write_job(sweep, num, model, seed, wrong, 0.9, 0.9, 0.0), val_acc)
-    assert main([str(sweep), "--bootstrap", "500"]) == 0
+    assert main([str(sweep), "--bootstrap", "2000"]) == 0
     table = pd.read_csv(sweep / "comparison.csv").set_index("model")
     assert set(table["baseline"]) == {"tfidf_lr"}
-    # han (2 and 4 wrong) vs tfidf_lr (6 wrong, the same first documents): 4 and 2 discordant.
+    # han (2 and 4 wrong) vs tfidf_lr (6 wrong, the same first documents): documents 2-3 gain
+    # one seed, 4-5 both: 4 documents, all for han, so p = 2 / 2^4 exactly.
     assert table.loc["han", "bl_delta_accuracy"] == pytest.approx((4 + 2) / (2 * N_DOCS))
-    assert table.loc["han", "bl_p_mcnemar"] == pytest.approx(np.median([2 * 0.5**4, 2 * 0.5**2]))
-    bootstrap_p = f"{table.loc['han', 'bl_p_bootstrap']:.2g}"
+    assert table.loc["han", "bl_p"] == pytest.approx(2 / 16)
+    # flat (12 and 10 wrong) loses on 6 documents: a deficit has a small p too, with its sign.
     assert table.loc["flat", "bl_delta_accuracy"] == pytest.approx(-(6 + 4) / (2 * N_DOCS))
+    assert table.loc["flat", "bl_p"] == pytest.approx(2 / 64)
     assert math.isnan(table.loc["ngram_tfidf_lr", "bl_delta_accuracy"])
+    # Holm over the table's five tests (three against flat, two against the baseline):
+    # 2/1024 x5, 2/512 x4, 2/64 x3, 2/64 x2 (raised to the one before), 2/16 x1.
+    assert table.loc["flat", "bl_p_holm"] == pytest.approx(3 * 2 / 64)
+    assert table.loc["han", "bl_p_holm"] == pytest.approx(2 / 16)
+    assert table.loc["han", "p_holm"] == pytest.approx(5 * 2 / 1024)
     md = (sweep / "comparison.md").read_text()
     assert any(line.startswith("| news | tfidf_lr | 2 |") for line in md.splitlines())
     han_line = next(line for line in md.splitlines() if line.startswith("| news | han |"))
-    assert "| tfidf_lr | +0.0750 |" in han_line
-    # The headline: one row per dataset, HAN and flat against the baseline validation picked.
-    headline = next(line for line in md.splitlines() if line.startswith("| news | 85.00 ± 0.00 (2) |"))
-    assert headline == ("| news | 85.00 ± 0.00 (2) | 92.50 ± 0.00 (2) | 72.50 ± 3.54 (2) | "
-                        f"92.50 ± 3.54 (2) | tfidf_lr | -12.50 (1) | +7.50 ({bootstrap_p}) |")
+    assert "| tfidf_lr | +7.50 [" in han_line and "p 0.12 (Holm 0.12)" in han_line
+    # The headline: one row per dataset, flat and HAN against the baseline validation picked,
+    # then HAN against flat.
+    headline = next(line for line in md.splitlines() if line.startswith("| news | 85.00 ["))
+    cells = [c.strip() for c in headline.strip("|").split("|")]
+    assert cells[1].endswith("(2)") and cells[5] == "tfidf_lr"
+    assert cells[6].startswith("-12.50 [") and cells[6].endswith("p 0.031 (Holm 0.094)")
+    assert cells[7].startswith("+7.50 [") and cells[7].endswith("p 0.12 (Holm 0.12)")
+    assert cells[8].startswith("+20.00 [") and cells[8].endswith("p 0.002 (Holm 0.0098)")
 
 
 def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: Path) -> None:

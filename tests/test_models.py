@@ -17,7 +17,7 @@ from benchmarks.padded_reference import build_padded_han
 from han.models import FlatAttentionNetwork, HierarchicalAttentionNetwork, build_model
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
-VARIANTS = ["han", "han_avg", "han_max", "flat", "flat_avg"]
+VARIANTS = ["han", "han_avg", "han_max", "han_uniform", "flat", "flat_avg"]
 HIERARCHICAL = ["han", "han_avg", "han_max"]
 TINY = {"embedding_dim": 8, "gru_units": 4, "attention_dim": 6}
 VOCAB = 30

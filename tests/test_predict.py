@@ -147,9 +147,10 @@ def test_a_csv_gives_the_runs_test_predictions_with_ids_and_true_labels(work, ha
     expected = predictions(han_run)
     table = bbc.loc[expected.index].reset_index()[["id", "text", "label"]]
     table.to_csv(work / "test.csv", index=False)
-    result = predict(han_run, f"input={work / 'test.csv'}", cwd=work)
-    assert f"attention written to {han_run / 'predict.json'}" in result.stdout
-    out = json.loads((han_run / "predict.json").read_text())
+    result = predict(han_run, f"input={work / 'test.csv'}", f"output={work / 'test.json'}",
+                     cwd=work)
+    assert f"attention written to {work / 'test.json'}" in result.stdout
+    out = json.loads((work / "test.json").read_text())
     assert [d["id"] for d in out] == list(expected.index)
     for doc in out:
         row = expected.loc[doc["id"]]
@@ -279,6 +280,16 @@ def test_report_shows_correct_and_wrong_test_documents(work, han_run, folder_out
     assert not {"script", "img", "iframe", "link"} & page.tags
 
 
+def test_report_adds_top_sentence_erasure_and_gradient_on_request(work, han_run, folder_output):
+    out = work / "gradient.html"
+    predict(han_run, "report=true", "num_docs=3", "report_gradient=true", f"output={out}", cwd=work)
+    text = out.read_text(encoding="utf-8")
+    page = parse_report(out)
+    assert text.count("Removing the most attended sentence (#") == len(page.docs) == 3
+    for doc in page.docs:  # each sentence row: its words shaded by attention, then by gradient
+        assert doc["rows"] == [words * 2 for words in folder_output[doc["id"]]["sentences"]]
+
+
 def test_flat_report_has_one_level(work, flat_run):
     predict(flat_run, "report=true", "num_docs=4", f"output={work / 'flat.html'}", cwd=work)
     html = (work / "flat.html").read_text(encoding="utf-8")
@@ -354,6 +365,65 @@ def test_read_inputs_errors_name_the_path(work):
     with pytest.raises(DataError, match=rf"{table} has no column 'text'.*headline"):
         read_inputs(str(table))
     assert read_inputs(str(table), "headline")["text"].tolist() == ["a"]
+
+
+# ── 7. prediction tells the truth (issue #23) ────────────────────────────────────────────────
+
+def test_prediction_writes_only_where_told_and_never_over_a_file_it_did_not_create(work, han_run):
+    doc = work / "one.txt"
+    doc.write_text(MADE_UP, encoding="utf-8")
+    before = sorted(p.name for p in han_run.iterdir())
+    result = predict(han_run, f"input={doc}", cwd=work)
+    assert result.stdout.startswith("one.txt\t") and "attention written" not in result.stdout
+    assert sorted(p.name for p in han_run.iterdir()) == before  # nothing in the run directory
+    theirs = work / "theirs.json"
+    theirs.write_text("mine")
+    refused = predict(han_run, f"input={doc}", f"output={theirs}", cwd=work, ok=False)
+    assert refused.returncode == 2 and f"output={theirs} exists" in refused.stderr
+    assert "overwrite=true" in refused.stderr and theirs.read_text() == "mine"
+    predict(han_run, f"input={doc}", f"output={theirs}", "overwrite=true", cwd=work)
+    assert json.loads(theirs.read_text())[0]["id"] == "one.txt"
+
+
+def test_input_that_is_not_text_is_an_error_naming_the_file(work, han_run):
+    noise = work / "noise.txt"
+    noise.write_bytes(np.random.default_rng(0).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    result = predict(han_run, f"input={noise}", cwd=work, ok=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {noise} is not text")
+    assert noise.name not in result.stdout  # no label was given to it
+
+
+def test_empty_input_is_an_error_and_changes_nothing(work, han_run):
+    out = work / "kept.json"
+    out.write_text("[1]")
+    empty = work / "empty.txt"
+    empty.write_text("")
+    for args, stdin in (([f"input={empty}"], None), (["input=-"], "\n  \n"),
+                        ([f"input={work / 'blank.txt'}"], None)):
+        (work / "blank.txt").write_text("   \n\t\n")
+        result = predict(han_run, *args, f"output={out}", "overwrite=true", cwd=work,
+                         stdin=stdin, ok=False)
+        assert result.returncode == 2, result.stderr
+        assert "nothing to predict, nothing written" in result.stderr
+        assert out.read_text() == "[1]"
+
+
+def test_every_truncated_document_says_how_much_was_read(work, han_run, bbc):
+    view = json.loads((han_run / "data_summary.json").read_text())["view"]
+    long_text = " ".join(bbc["text"].iloc[:40])  # 40 articles as one document
+    table = work / "long.csv"
+    pd.DataFrame({"id": ["long", "short"], "text": [long_text, MADE_UP]}).to_csv(table, index=False)
+    result = predict(han_run, f"input={table}", f"output={work / 'long.json'}", cwd=work)
+    out = {d["id"]: d for d in json.loads((work / "long.json").read_text())}
+    read = out["long"]["read"]
+    assert out["short"]["read"] is None
+    assert read["sentences"] == len(out["long"]["sentences"]) <= view["max_sentences"]
+    assert read["of_sentences"] > 10 * view["max_sentences"]
+    assert read["words"] == sum(map(len, out["long"]["sentences"])) < read["of_words"]
+    assert (f"\tread {read['sentences']} of {read['of_sentences']} sentences, {read['words']} "
+            f"of {read['of_words']} words") in result.stdout
+    assert "1 of 2 document(s) are longer than the run reads" in result.stderr
 
 
 # ── TensorBoard: attention every epoch ───────────────────────────────────────────────────────
@@ -467,8 +537,9 @@ def test_a_linear_baseline_run_saves_loads_and_predicts_like_a_network(work, lin
     assert (expected["label"] == expected["predicted"]).mean() == pytest.approx(m["test"]["accuracy"])
     table = bbc.loc[expected.index].reset_index()[["id", "text", "label"]]
     table.to_csv(work / "linear_test.csv", index=False)
-    result = predict(linear_run, f"input={work / 'linear_test.csv'}", cwd=work)
-    out = json.loads((linear_run / "predict.json").read_text())
+    result = predict(linear_run, f"input={work / 'linear_test.csv'}",
+                     f"output={work / 'linear.json'}", cwd=work)
+    out = json.loads((work / "linear.json").read_text())
     assert [d["id"] for d in out] == list(expected.index)
     for doc in out:
         np.testing.assert_allclose(probabilities(doc), run_probabilities(expected, doc["id"]),

@@ -269,3 +269,23 @@ def test_attention_markdown_escapes_and_bolds_top_words() -> None:
 def test_attention_markdown_flat_has_no_percentages() -> None:
     md = attention_markdown(flat(), top_k=2)
     assert "**boring** **movie** honestly" in md and "`" not in md
+
+
+def test_erasure_line_and_gradient_column_are_shown_when_present() -> None:
+    doc = hier("doc-g")
+    doc.top_sentence_erasure = {"sentence": 0, "predicted_after": "neg", "p_before": 0.8,
+                                "p_after": 0.3, "flipped": True}
+    doc.word_gradient = [[0.0, 0.2, 0.0, 0.4, 0.0], [0.1, 0.0], [0.0, 0.0]]
+    page = render_report([doc, hier("doc-plain")], "t")
+    parsed = parse(page)
+    assert not parsed.errors
+    assert "Removing the most attended sentence (#1) flips it to" in page
+    assert page.count('class="sent grad"') == 3  # only the document that has gradients
+    # Each of doc-g's words twice (attention, then gradient), the gradient ones scaled by 0.4.
+    grad = [float(x) for x in re.findall(r"rgba\(22, 163, 74,([0-9.]+)\)", page)]
+    assert grad == pytest.approx([0, 0.5, 0, 1, 0, 0.25, 0, 0, 0])
+    back = DocumentAttention.from_json(json.loads(json.dumps(doc.to_json())))
+    assert back == doc
+    kept = hier("doc-k")
+    kept.top_sentence_erasure = {**doc.top_sentence_erasure, "flipped": False, "predicted_after": "pos"}
+    assert "keeps the prediction: p(pos) 0.800 → 0.300" in render_report([kept], "t")

@@ -19,7 +19,7 @@ import pandas as pd
 
 from han.data import ragged
 from han.data.tokenize import TOKENIZER_VERSION, TokenizerSettings, tokenize_texts
-from han.io import atomic_open
+from han.io import atomic_open, remove_stale_tmp
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,22 @@ class Corpus:
             for name in _STRING_FIELDS:
                 values[name] = np.array(json.loads(data[name].tobytes().decode()), dtype=object)
             truncated, non_utf8 = (int(v) for v in data["counts"])
-        return cls(**values, truncated_chars=truncated, non_utf8_files=non_utf8)
+        corpus = cls(**values, truncated_chars=truncated, non_utf8_files=non_utf8)
+        corpus.check()
+        return corpus
+
+    def check(self) -> None:
+        """Raise ValueError unless the arrays fit together (a cache file is checked on read)."""
+        n = len(self.ids)
+        if not (len(self.labels) == len(self.source_split) == len(self.groups)
+                == len(self.doc_sentences) == n):
+            raise ValueError("per-document arrays of different lengths")
+        if int(self.doc_sentences.sum()) != len(self.sentence_lengths):
+            raise ValueError("sentence counts do not add up")
+        if int(self.sentence_lengths.sum()) != len(self.tokens):
+            raise ValueError("sentence lengths do not add up to the tokens")
+        if len(self.tokens) and not 0 <= int(self.tokens.min()) <= int(self.tokens.max()) < len(self.lexicon):
+            raise ValueError("token ids outside the lexicon")
 
     @classmethod
     def from_documents(
@@ -149,12 +164,21 @@ def cached_corpus(
     cannot be read (truncated by a full disk, say) is rebuilt, not trusted.
     """
     path = Path(cache_dir) / f"{name}-{key}.npz"
+    remove_stale_tmp(cache_dir)  # leftovers of writes that were killed
     if path.exists():
         try:
             return Corpus.load(path), path, True
         except Exception as err:  # noqa: BLE001 - any unreadable cache is rebuilt
-            log.warning("cache %s is unreadable (%s); rebuilding it", path, err)
+            log.warning("cache %s is damaged (%s: %s); rebuilding it", path, type(err).__name__,
+                        err)
+            path.unlink(missing_ok=True)
     corpus = build()
-    corpus.save(path)
+    try:
+        corpus.save(path)
+    except PermissionError as err:
+        from han.data.documents import DataError
+
+        raise DataError(f"paths.cache_dir={cache_dir} is not writable ({err.strerror}); set "
+                        "paths.cache_dir to a folder you can write") from err
     log.info("cached the tokenised corpus in %s", path)
     return corpus, path, False

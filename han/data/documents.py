@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,7 +102,12 @@ def classes(cfg: Mapping) -> list[str] | None:
 
 
 def require_file(path: Path, name: str) -> None:
-    """Raise a DataError naming the setting ``name`` unless ``path`` is a file."""
+    """Raise a DataError naming the setting ``name`` unless ``path`` is a file we may read."""
+    if path.is_dir():
+        raise DataError(f"{name}: {path} is a directory, not a file; set {name} to a file in it")
+    if path.is_file() and not os.access(path, os.R_OK):
+        raise DataError(f"{name}: {path} cannot be read (permission denied); make it readable "
+                        f"(chmod a+r {path}) or set {name} to a copy you can read")
     if not path.is_file():
         raise DataError(f"{name}: no file at {path} (looked for {path.absolute()}; relative "
                         f"paths start at the working directory); set {name} to an existing "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from han.data import sources
+from han.data import dedup, sources
 from han.data.corpus import Corpus, cache_key, cached_corpus
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_model
 from han.data.splits import SPLITS, assign_splits, class_names, subsample_train
@@ -85,6 +85,32 @@ def load_corpus(
     return corpus, cached
 
 
+def dedup_settings(dataset_cfg: Mapping) -> dedup.DedupSettings:
+    near = dataset_cfg.get("near_duplicates") or {}
+    defaults = dedup.DedupSettings()
+    return dedup.DedupSettings(
+        mode=str(dataset_cfg.get("dedup", defaults.mode)),
+        jaccard=float(near.get("jaccard", defaults.jaccard)),
+        shingle=int(near.get("shingle", defaults.shingle)),
+    )
+
+
+def drop_duplicates(corpus: Corpus, dataset_cfg: Mapping) -> tuple[Corpus, dict, np.ndarray]:
+    """One copy of every duplicate group (han/data/dedup.py), before any split is drawn.
+
+    Returns the kept corpus, the counts for data_summary.json and, per kept document, whether
+    it is the survivor of a group.
+    """
+    settings = dedup_settings(dataset_cfg)
+    found = dedup.find_duplicates(corpus.lexicon, corpus.tokens, corpus.doc_tokens, settings)
+    keep = dedup.keep_mask(found, corpus.source_split)
+    counts = dedup.report(found, keep, corpus.labels, corpus.source_split, corpus.ids,
+                          settings.mode)
+    if settings.mode == "near":
+        counts |= {"jaccard": settings.jaccard, "shingle": settings.shingle}
+    return corpus.select(keep), counts, found.group[keep] >= 0
+
+
 def prepare(
     dataset_cfg: Mapping,
     paths_cfg: Mapping,
@@ -105,6 +131,7 @@ def prepare(
             int(empty.sum()), ", ".join(map(str, corpus.ids[empty][:5])),
         )
         corpus = corpus.select(~empty)
+    corpus, counts["duplicates"], twinned = drop_duplicates(corpus, dataset_cfg)
     fractions = dict(dataset_cfg.get("split") or {})
     folds, fold = dataset_cfg.get("folds"), dataset_cfg.get("fold")
     split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups,
@@ -114,6 +141,10 @@ def prepare(
     if dataset_cfg.get("max_train_docs") is not None:
         counts["train_docs_before_sample"] = int((split_of == "train").sum())
         split_of = subsample_train(corpus.labels, split_of, dataset_cfg.get("max_train_docs"), seed)
+    # Where the surviving copy of each group landed (a group's other copies are gone).
+    counts["duplicates"]["survivors_by_split"] = {
+        name: int((twinned & (split_of == name)).sum()) for name in SPLITS
+    }
     classes = class_names(corpus.labels, split_of)
     train = split_of == "train"
     train_tokens = corpus.select(train).tokens

@@ -120,6 +120,8 @@ def _reader_settings(cfg: Mapping) -> dict[str, Any]:
             group_column=setting(cfg, "group_column") and str(setting(cfg, "group_column")),
             format=setting(cfg, "format") and str(setting(cfg, "format")),
         )
+        if setting(cfg, "separator") is not None:  # older caches (no key) stay valid
+            settings["separator"] = str(setting(cfg, "separator"))
     return settings
 
 

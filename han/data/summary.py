@@ -82,6 +82,16 @@ def format_summary(summary: dict) -> str:
         lines.append(f"training documents: a sample of {summary['documents']['train']['total']} "
                      f"of {summary['train_docs_before_sample']} (dataset.max_train_docs)")
     lines.append(f"documents with no sentence (skipped): {summary['docs_without_sentences']}")
+    dup = summary.get("duplicates") or {}
+    if dup.get("mode", "off") != "off":
+        removed = ", ".join(f"{k} {v}" for k, v in dup["removed_by_source_split"].items())
+        kept = ", ".join(f"{k} {v}" for k, v in dup["survivors_by_split"].items())
+        lines.append(
+            f"duplicates (dataset.dedup={dup['mode']}): {dup['groups']} groups "
+            f"({dup['exact_groups']} exact) over {dup['documents_in_groups']} documents; "
+            f"removed {dup['removed']} (from source split: {removed}); the surviving copy per "
+            f"split: {kept}; official test twins kept {dup['official_test_twins_kept']}; "
+            f"groups with conflicting labels {dup['conflicting_label_groups']}")
     lines.append(f"documents cut at max_chars: {summary['docs_cut_at_max_chars']}")
     lines.append(f"files decoded with the Latin-1 fallback: {summary['non_utf8_files']}")
     return "\n".join(lines)

@@ -88,7 +88,7 @@ def read_rows(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
     for (split, key), path in zip(roles, paths, strict=True):
         require_file(path, f"dataset.{key}")
         fmt = _table_format(cfg, path)
-        frame, row_fb = _load_table(path, fmt)
+        frame, row_fb = _load_table(path, fmt, separator(cfg, fmt))
         present = [str(c) for c in frame.columns]
         if frame.empty:
             raise DataError(f"{path} has no data rows (columns: {present}); dataset.{key} must "
@@ -96,7 +96,8 @@ def read_rows(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
         for column, name in ((text_col, "text_column"), (label_col, "label_column"),
                              (id_col, "id_column"), (group_col, "group_column")):
             if column is not None and str(column) not in present:
-                hint = (" (only one column: is the separator right? set dataset.format)"
+                hint = (" (only one column: is the separator right? set dataset.separator, "
+                        "e.g. dataset.separator=semicolon, or dataset.format)"
                         if len(present) == 1 else "")
                 raise DataError(f"{path} has no column {str(column)!r}; its columns are "
                                 f"{present}{hint}. Set dataset.{name} to the right column.")
@@ -131,7 +132,24 @@ def read_rows(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
     return rows
 
 
-def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
+# dataset.separator by name (a `;` on Hydra's command line would need quoting)
+SEPARATORS = {"comma": ",", "semicolon": ";", "tab": "\t", "pipe": "|", "space": " "}
+
+
+def separator(cfg: Mapping, fmt: str) -> str:
+    """The column separator of a delimited file: `dataset.separator` (a name of `SEPARATORS`
+    or one character), else a tab for .tsv and a comma for .csv."""
+    chosen = setting(cfg, "separator")
+    if chosen is None:
+        return "\t" if fmt == "tsv" else ","
+    chosen = SEPARATORS.get(str(chosen), str(chosen))
+    if len(chosen) != 1:
+        raise DataError(f"dataset.separator is {setting(cfg, 'separator')!r}; set it to one "
+                        f"character or one of {', '.join(SEPARATORS)}")
+    return chosen
+
+
+def _load_table(path: Path, fmt: str, sep: str | None = None) -> tuple[pd.DataFrame, list[bool] | None]:
     """One table file, and for JSON lines which rows needed the decoding fallback.
 
     Raises DataError naming the file and format when it cannot be parsed.
@@ -148,7 +166,7 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
         # byte-order mark) keeps non-UTF-8 bytes (surrogateescape) so _cells() can decode them
         # per document; UTF-16 / UTF-32 are read when their byte-order mark says so.
         encoding = _table_encoding(path)
-        frame = pd.read_csv(path, sep="\t" if fmt == "tsv" else ",", dtype=object,
+        frame = pd.read_csv(path, sep=sep or ("\t" if fmt == "tsv" else ","), dtype=object,
                             keep_default_na=False, encoding=encoding,
                             encoding_errors="surrogateescape" if encoding.startswith("utf-8")
                             else "strict")
@@ -159,7 +177,8 @@ def _load_table(path: Path, fmt: str) -> tuple[pd.DataFrame, list[bool] | None]:
         raise
     except (ValueError, OSError, UnicodeError, EOFError) as err:  # ParserError, ArrowInvalid, ..
         raise DataError(f"{path} could not be read as {fmt} ({type(err).__name__}: {err}); "
-                        "fix the file, or set dataset.format if it is another format") from err
+                        "fix the file, or set dataset.separator (e.g. dataset.separator="
+                        "semicolon) or dataset.format if it is another format") from err
 
 
 def _table_encoding(path: Path) -> str:

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from han import faults
 from han.cli import progress_disable
 from han.data.documents import DataError
 
@@ -213,6 +214,7 @@ def tokenize_texts(
         for part in _chunks(texts, chunk_size):
             chunks.append(_encode_chunk(tokenizer, part))
             bar.update(len(part))
+            faults.point("tokenise")
     else:
         # fork: workers need only NLTK, and spawn would re-import the caller (and TensorFlow).
         method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
@@ -221,6 +223,7 @@ def tokenize_texts(
             for chunk in pool.imap(_worker, _chunks(texts, chunk_size)):
                 chunks.append(chunk)
                 bar.update(len(chunk.doc_sentences))
+                faults.point("tokenise")
     bar.close()
     return merge_chunks(chunks)
 
