@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from han.cli import UsageError, hydra_main
+from han.cli import CONFIG_DIR, UsageError, hydra_main
 from han.data.corpus import Corpus
 from han.data.encode import EncodedDocs, encode_corpus
 from han.data.sources import DataError
@@ -108,7 +108,8 @@ def evaluate(cfg: DictConfig) -> tuple[dict, Path]:
     from han.train import write_predictions
 
     if (cfg.get("dataset") is None) == (cfg.get("input") is None):
-        raise UsageError("give one of dataset=<name> (conf/dataset/) or input=<labelled file>")
+        names = sorted(p.stem for p in (CONFIG_DIR / "dataset").glob("*.yaml"))
+        raise UsageError(f"give one of dataset=<name> ({' | '.join(names)}) or input=<labelled file>")
     if str(cfg.split) not in SPLIT_CHOICES:
         raise UsageError(f"split is {cfg.split!r}; choose one of {', '.join(SPLIT_CHOICES)}")
     run = SavedRun(Path(str(cfg.run_dir)))

@@ -60,8 +60,9 @@ def compose_search(overrides: Sequence[str]):
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=list(overrides))
     if "search" not in cfg:
-        raise UsageError("no search settings: give hparams_search=<preset> (conf/hparams_search/, "
-                         "e.g. hparams_search=han_optuna)")
+        presets = sorted(p.stem for p in (CONFIG_DIR / "hparams_search").glob("*.yaml"))
+        raise UsageError(f"no search settings: give hparams_search=<preset> (one of: "
+                         f"{', '.join(presets)})")
     return cfg
 
 

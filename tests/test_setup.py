@@ -96,8 +96,10 @@ def test_a_wheel_build_ships_every_config_inside_the_package(tmp_path):
     finally:
         setuptools.setup = original
     written = module.copy_configs(tmp_path)
-    shipped = sorted(p.relative_to(tmp_path / "han" / "conf") for p in written)
+    shipped = sorted(p.relative_to(tmp_path / "han" / "conf") for p in written if p.suffix == ".yaml")
     assert shipped == sorted(p.relative_to(REPO / "conf") for p in (REPO / "conf").rglob("*.yaml"))
+    # the serving guide that han-export copies beside an export (an installed copy has no docs/)
+    assert (tmp_path / "han" / "SERVING.md").read_text() == (REPO / "docs" / "SERVING.md").read_text()
     # Installed, han reads its own han/conf; in a checkout, the top-level conf/.
     assert _config_dir(tmp_path / "han") == tmp_path / "han" / "conf"
     assert _config_dir(REPO / "han") == REPO / "conf"
@@ -138,6 +140,7 @@ def test_installed_wheel_runs_han_train_from_another_folder(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"han"}
     assert "han/experiments/compare.py" in names and "han/conf/train.yaml" in names
+    assert "han/experiments/records.py" in names and "han/SERVING.md" in names
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=env)
     pip = venv / "bin" / "pip"
     subprocess.run([str(pip), "install", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],

@@ -136,6 +136,8 @@ def test_predict_explain_and_export_work_from_any_folder(flow):
     assert (run_dir / "report.html").is_file(), report.stdout
     exported = run([script("han-export"), str(run_dir), "--output", "export"], root / "c", env)
     assert (root / "c" / "export" / "saved_model").is_dir(), exported.stdout
+    guide = (root / "c" / "export" / "SERVING.md").resolve()
+    assert guide.is_file() and str(guide) in exported.stdout  # the message names a file it has
     assert json.loads((root / "c" / "export" / "tokenizer.json").read_text())["classes"]
 
 
