@@ -52,7 +52,7 @@ class InferenceModel(keras.Model):
         """
         if not self.has_attention:
             raise NoAttention(f"model {self.name!r} has no attention to explain its predictions "
-                              "with; model.probabilities(ids) gives its predictions")
+                              "with; its predictions come from probabilities(ids)")
         compiled = self._compiled("explain", lambda model, x: model._forward(x, training=False),
                                   reduce_retracing=True)
         return compiled(tf.cast(tf.convert_to_tensor(ids), tf.int32))

@@ -283,8 +283,8 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     if not run.attends:
         raise DataError(
             f"{run.dir} is a {run.cfg.model.name} run: that network has no attention to show "
-            "(only the HAN family and the flat attention model have). Use make predict "
-            "RUN=... INPUT=... for its predictions."
+            "(only the HAN family and the flat attention model have). Use han-predict "
+            "run_dir=... input=... for its predictions."
         )
     # The same seed and settings rebuild the run's test split (from the tokenised cache).
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),

@@ -43,7 +43,8 @@ class PreparedData:
     def char_view(self, split: str) -> EncodedDocs:
         """A split's documents as character ids (han/data/chars.py), one row each."""
         if self.characters is None:
-            raise ValueError("prepare(..., max_chars=N) builds the character view")
+            raise ValueError("this data has no character view: prepare() builds it when given "
+                             "the model's character frame")
         return self.characters.docs(self.splits[split])
 
     def view(self, split: str, flat: bool) -> EncodedDocs:

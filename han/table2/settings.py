@@ -53,7 +53,7 @@ def network_settings(model_cfg: Mapping) -> tuple[str, dict[str, Any]]:
     kwargs: dict[str, Any] = {}
     for key, kind in NETWORKS[network].items():
         if key not in model_cfg:
-            raise ValueError(f"model.{key} is missing: conf/model/{network}.yaml sets it")
+            raise ValueError(f"model.{key} is missing: model={network} sets it")
         value = model_cfg[key]
         try:
             kwargs[key] = [int(v) for v in value] if kind is list else kind(value)
