@@ -30,7 +30,13 @@ import tensorflow as tf
 from scipy.stats import kendalltau
 
 from han.analysis.erasure import leave_one_out, probabilities, remove_top, tvd
-from han.analysis.probe import check_probeable, gradient_importance, permute_real, probe
+from han.analysis.probe import (
+    check_probeable,
+    gradient_importance,
+    permute_real,
+    probe,
+    word_leave_one_out,
+)
 
 log = logging.getLogger("han.analysis")
 LEVELS = ("word", "sentence")
@@ -93,9 +99,10 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
         rng = np.random.default_rng([seed, int(doc_indices[row])])
         for level in LEVELS:
             att, grad = _scores(out, grads, row, level)
-            loo, _ = leave_one_out(ids[row], level)
-            variants.append(loo)
-            owners.append((row, level, "loo", len(loo)))
+            if level == "sentence":
+                loo, _ = leave_one_out(ids[row], level)
+                variants.append(loo)
+                owners.append((row, level, "loo", len(loo)))
             real = ids[row] != 0 if level == "word" else (ids[row] != 0).any(-1)
             rand = np.where(real, rng.random(real.shape), -1.0)
             for k in KS[level]:
@@ -105,6 +112,8 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
                     variants.append(remove_top(ids[row], scores, k, level)[None])
                     owners.append((row, level, f"{by}_{k}", 1))
     probs = probabilities(model, np.concatenate(variants), batch_size)
+    # Word level: the same leave-one-out outputs, without re-reading the untouched sentences.
+    owners += [(row, "word", "loo", -1) for row in range(len(ids))]
     perm = {level: _permutation_tvd(model, ids, base, level, permutations,
                                     seed * 1_000_003 + int(doc_indices[0]), batch_size)
             for level in LEVELS}
@@ -113,8 +122,11 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
                for row in range(len(ids)) for level in LEVELS}
     start = 0
     for row, level, kind, count in owners:
-        p = probs[start : start + count]
-        start += count
+        if count < 0:
+            p = word_leave_one_out(model, ids[row], batch_size)
+        else:
+            p = probs[start : start + count]
+            start += count
         rec = records[(row, level)]
         y = predicted[row]
         if kind == "loo":
