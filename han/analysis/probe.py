@@ -180,11 +180,11 @@ def word_leave_one_out(model: Any, ids: np.ndarray, batch_size: int = 512) -> np
     rank = np.searchsorted(real, units[:, 0])  # the unit's sentence among the real ones
     shortened = remove_words(ids[units[:, 0]], np.eye(ids.shape[1], dtype=bool)[units[:, 1]])
     kept = (shortened != 0).any(-1)
-    base = _compiled(model, "words")(tf.constant(ids[real]))  # (Ls, D)
+    base = _compiled(model, "words")(tf.constant(ids[real], tf.int32))  # (Ls, D)
     changed = np.zeros((len(units), base.shape[1]), np.float32)
     for start in range(0, int(kept.sum()), batch_size):
         rows = shortened[kept][start : start + batch_size]
-        changed[np.flatnonzero(kept)[start : start + batch_size]] = _compiled(model, "words")(tf.constant(rows)).numpy()
+        changed[np.flatnonzero(kept)[start : start + batch_size]] = _compiled(model, "words")(tf.constant(rows, tf.int32)).numpy()
     # Source row of each grid slot: the document's own sentences, one of them replaced (row
     # n_real + j: variant j's shortened sentence) or, when it emptied, removed (the rest move up).
     n_real = len(real)
@@ -195,7 +195,7 @@ def word_leave_one_out(model: Any, ids: np.ndarray, batch_size: int = 512) -> np
     table = np.concatenate([base.numpy(), changed, np.zeros((1, base.shape[1]), np.float32)])
     counts = np.where(kept, n_real, n_real - 1).astype(np.int32)
     out = [_compiled(model, "document")(tf.constant(table[source[s : s + batch_size]]),
-                                        tf.constant(counts[s : s + batch_size])).numpy()
+                                        tf.constant(counts[s : s + batch_size], tf.int32)).numpy()
            for s in range(0, len(units), batch_size)]
     return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
@@ -209,8 +209,11 @@ def _compiled(model: Any, part: str) -> Any:
     key = (id(model), part)
     if key not in _COMPILED:
         if part == "words":
-            fn = lambda packed: _word_level(model, packed)[0]  # noqa: E731
+            _COMPILED[key] = tf.function(lambda packed: _word_level(model, packed)[0],
+                                         input_signature=[tf.TensorSpec([None, None], tf.int32)])
         else:
-            fn = lambda grid, counts: _sentence_level(model, grid, counts)[0]  # noqa: E731
-        _COMPILED[key] = tf.function(fn, reduce_retracing=True)
+            _COMPILED[key] = tf.function(
+                lambda grid, counts: _sentence_level(model, grid, counts)[0],
+                input_signature=[tf.TensorSpec([None, None, None], tf.float32),
+                                 tf.TensorSpec([None], tf.int32)])
     return _COMPILED[key]
