@@ -1,6 +1,6 @@
 """The paper's Figures 3-4 for any run and word: the distribution of a word's attention weight.
 
-Yang et al. (2016, section 3.6) plot, for every occurrence of `good` (Figure 3) and `bad`
+Yang et al. (2016, section 3.5) plot, for every occurrence of `good` (Figure 3) and `bad`
 (Figure 4) in the test documents, its word attention weight α_it (eq. 6: the word's share of its
 sentence, in [0, 1]) — over all documents (a), then per rating of the review (b-f). Here the same
 quantity α_it is plotted per class and, where the dataset has them (IMDB: `<id>_<rating>.txt`),
