@@ -82,7 +82,7 @@ faithfulness: setup ## Attention vs gradient and leave-one-out, erasure, permuta
 	$(PY) -m han.analysis.faithfulness $(RUN) $(ARGS)
 
 attention-tables: setup ## Rebuild the attention tables and figures of DIR=docs/results/attention_<dataset> from its records
-	$(PY) -m han.analysis.summary $(DIR)
+	$(PY) -m han.analysis.summary $(DIR) $(ARGS)
 
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)
