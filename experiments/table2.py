@@ -154,9 +154,9 @@ def tests(runs: pd.DataFrame, n_resamples: int, seed: int) -> tuple[pd.DataFrame
             have = set(ds_runs["model"])
             absent = [m for m in (candidate, ref) if m is None or m not in have]
             if absent:
-                what = "no linear row" if ref is None else ", ".join(f"`{m}`" for m in absent)
-                notes.append(f"{dataset}: {candidate} vs {row['reference']}: {what} has no "
-                             "runs; not tested.")
+                what = ("no linear row" if ref is None
+                        else "no runs of " + ", ".join(f"`{m}`" for m in absent))
+                notes.append(f"{dataset}: {candidate} vs {row['reference']}: {what}; not tested.")
                 rows.append(row)
                 continue
             sig, more = significance(ds_runs, ref, [candidate], n_resamples, seed)

@@ -13,7 +13,8 @@ classifier on top and picks its C on validation.
 - `ParagraphVectors` (Le & Mikolov 2014, gensim's Doc2Vec): PV-DM (and optionally PV-DBOW,
   concatenated) trained on the training documents only; validation, test and new documents are
   *inferred* with the word and output weights frozen, never trained on. `trained_on` keeps the
-  ids of the documents the model saw.
+  ids of the documents the model saw. With `pv_infer_train` (the default) the classifier is fit
+  on the training documents' inferred vectors too, so it sees one kind of vector throughout.
 - `NoFeatures`: one constant column, for the Majority row.
 
 Dense features are standardised with the training split's mean and deviation, so one C grid
@@ -58,7 +59,7 @@ def stable_hash(text: str) -> int:
 
 @contextmanager
 def _seeded_start():
-    """gensim (4.3) starts an inferred vector from Python's `hash` of the document's words,
+    """gensim (4.4) starts an inferred vector from Python's `hash` of the document's words,
     which differs between processes; within this block it starts from `stable_hash` instead,
     so the same run gives the same vectors (and metrics) in every process."""
     from gensim.models import doc2vec
@@ -125,13 +126,14 @@ class ParagraphVectors(_Standardised):
     """Paragraph Vector: Doc2Vec trained on the training documents; others inferred."""
 
     def __init__(self, modes: Sequence[str], vector_size: int, window: int, epochs: int,
-                 min_count: int, negative: int, seed: int) -> None:
+                 min_count: int, negative: int, seed: int, infer_train: bool = True) -> None:
         bad = sorted(set(modes) - set(PV_MODES))
         if bad or not modes:
             raise ValueError(f"model.pv_modes must be a non-empty list of {PV_MODES}, got "
                              f"{list(modes)}")
         self.modes, self.vector_size, self.window = list(modes), vector_size, window
         self.epochs, self.min_count, self.negative, self.seed = epochs, min_count, negative, seed
+        self.infer_train = infer_train
         self.models: list = []
         self.trained_on: np.ndarray = np.array([], dtype=str)
 
@@ -151,12 +153,16 @@ class ParagraphVectors(_Standardised):
         log.info("paragraph vectors (%s, %d-d, %d epochs) trained on %d training documents in "
                  "%.1f s", "+".join(self.modes), self.vector_size, self.epochs, len(train),
                  time.perf_counter() - start)
+        if self.infer_train:  # as every other document's: the classifier sees one kind
+            return self._fit_scale(self._infer(doc_words(train)))
         # The training documents' own vectors, learnt with the words (Le & Mikolov 2014).
         return self._fit_scale(np.hstack([m.dv.vectors for m in self.models]))
 
     def transform_docs(self, docs: EncodedDocs) -> np.ndarray:
         """Inferred vectors: gradient steps on a new document vector only, the model frozen."""
-        words = doc_words(docs)
+        return self._scale(self._infer(doc_words(docs)))
+
+    def _infer(self, words: list[list[str]]) -> np.ndarray:
         parts = []
         with _seeded_start():
             for model in self.models:
@@ -168,7 +174,7 @@ class ParagraphVectors(_Standardised):
                     vectors.append(model.infer_vector(w, epochs=self.epochs))
                 parts.append(np.stack(vectors) if vectors else
                              np.zeros((0, self.vector_size), np.float32))
-        return self._scale(np.hstack(parts))
+        return np.hstack(parts)
 
 
 def make_featurizer(cfg: Mapping, matrix_for=None, seed: int = 0):
@@ -194,5 +200,5 @@ def make_featurizer(cfg: Mapping, matrix_for=None, seed: int = 0):
         modes=list(cfg.get("pv_modes", ["dm"])), vector_size=int(cfg["vector_size"]),
         window=int(cfg.get("pv_window", 10)), epochs=int(cfg.get("pv_epochs", 20)),
         min_count=int(cfg.get("pv_min_count", 1)), negative=int(cfg.get("pv_negative", 5)),
-        seed=seed,
+        seed=seed, infer_train=bool(cfg.get("pv_infer_train", True)),
     )

@@ -172,3 +172,19 @@ def test_a_run_writes_its_directory_and_predict_gives_its_own_predictions(name, 
         [sys.executable, "-m", "han.predict", f"run_dir={run_dir}", "report=true"],
         capture_output=True, text=True, timeout=300, env=env)
     assert report.returncode == 2 and "no attention" in report.stderr
+
+
+def test_a_linear_rows_bad_features_or_classifier_is_refused_before_any_data_work():
+    from han.config import ConfigError, validate
+
+    with initialize_config_dir(str(CONF), version_base="1.3"):
+        for model in MODELS:
+            validate(compose("train", [f"model={model}"]), "train")
+        bad = compose("train", ["model=paragraph_vector", "model.classifier=svn",
+                                "model.features=doc2vec", "model.pv_modes=[dm,skipgram]"])
+    with pytest.raises(ConfigError) as err:
+        validate(bad, "train")
+    message = str(err.value)
+    assert "model.classifier is 'svn'; it must be one of: logistic, svm, majority" in message
+    assert "model.features is 'doc2vec'; it must be one of: tfidf, average_sg" in message
+    assert "model.pv_modes is ['dm', 'skipgram']; it must be a non-empty list of: dm, dbow" in message
