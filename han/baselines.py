@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from han.data import ragged
 from han.data.encode import EncodedDocs
-from han.data.vocab import Vocabulary
+from han.document_vectors import doc_words
 from han.evaluation import classification_metrics
 from han.io import atomic_open
 
@@ -64,12 +63,7 @@ def as_text(docs: EncodedDocs) -> list[str]:
 
     Ids rather than words: the features are then exactly the vocabulary the networks read.
     """
-    known = docs.tokens > Vocabulary.unk_id
-    words = docs.tokens.astype(str)
-    doc_of_token = ragged.segment_ids(docs.doc_tokens)
-    bounds = np.searchsorted(doc_of_token[known], np.arange(len(docs) + 1))
-    kept = words[known]
-    return [" ".join(kept[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return [" ".join(words) for words in doc_words(docs)]
 
 
 @dataclass
