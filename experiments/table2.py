@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from experiments.headline import accuracy_cell, difference
-from experiments.stats import holm
+from .headline import accuracy_cell, difference
+from .stats import holm
 
 # The paper's columns and the dataset configs that are those corpora (docs/PAPER_DATASETS.md).
 PAPER_COLUMNS = {"yelp13": "Yelp'13", "yelp14": "Yelp'14", "yelp15": "Yelp'15",
@@ -142,7 +142,7 @@ def best_linear(runs: pd.DataFrame) -> str | None:
 
 def tests(runs: pd.DataFrame, n_resamples: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
     """Every question's paired test on every dataset, Holm-adjusted together."""
-    from experiments.compare import TEST_COLUMNS, significance  # compare imports this module
+    from .compare import TEST_COLUMNS, significance  # compare imports this module
 
     rows, notes = [], []
     for dataset, ds_runs in runs.groupby("dataset", sort=True):

@@ -8,8 +8,9 @@ to ``error.txt`` in its directory and the sweep goes on; the sweep's exit report
 failed job in the same way.
 
 Entry points: ``han.train`` / ``han-train``, ``han.data`` / ``han-data``, ``han.predict`` /
-``han-predict`` (Hydra, through `hydra_main`), ``experiments.compare`` / ``han-compare`` and
-``han.export`` (argparse, through `run_cli`).
+``han-predict``, ``han.evaluate`` / ``han-evaluate`` (Hydra, through `hydra_main`),
+``experiments.compare`` / ``han-compare`` (installed as ``han.experiments.compare``),
+``han.export`` and ``han.search`` / ``han-search`` (argparse, through `run_cli`).
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def hydra_main(config_name: str, task: str, error_file: bool = False,
             _USER_DEBUG, previous = _debug(), os.environ.get("HYDRA_FULL_ERROR")
             os.environ["HYDRA_FULL_ERROR"] = "1"
             try:
+                from han.extras import check_overrides
+
+                check_overrides(sys.argv[1:])  # a feature in a missing extra: name the extra
                 with _without_hydra_job_line():
                     return hydra_entry()
             except Exception as err:
@@ -255,7 +259,9 @@ def _job_context() -> tuple[Path | None, list[str], bool]:
 
 
 def write_hydra_files(run_dir: Path, cfg: Any) -> None:
-    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them.
+    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them, except
+    that `config.yaml` is resolved, its paths absolute (`han.runconfig`): the run holds from
+    any folder. A config that does not resolve (a failed job's) is written as composed.
 
     The project's configs set `hydra.output_subdir: null` so that Hydra does not write them
     before the run directory has been checked (`han.rundir`); they are written here instead.
@@ -264,10 +270,15 @@ def write_hydra_files(run_dir: Path, cfg: Any) -> None:
     from omegaconf import OmegaConf
 
     from han.io import atomic_write_text
+    from han.runconfig import resolved_config
 
+    try:
+        config = OmegaConf.create(resolved_config(cfg))
+    except Exception:  # noqa: BLE001 - a missing or broken value: the job fails on it anyway
+        config = cfg
     hydra_cfg = HydraConfig.instance().cfg
     folder = Path(run_dir) / ".hydra"
-    for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg),
+    for name, node in (("config.yaml", config), ("hydra.yaml", hydra_cfg),
                        ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
         atomic_write_text(folder / name, OmegaConf.to_yaml(node))
 
