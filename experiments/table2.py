@@ -131,13 +131,10 @@ def shaped(table: pd.DataFrame, dataset: str) -> str:
 
 
 def best_linear(runs: pd.DataFrame) -> str | None:
-    """The linear row with the highest mean validation accuracy (ties: the name), never test."""
-    linear = runs[runs["family"] == "linear"]
-    if linear.empty:
-        return None
-    means = linear.groupby("model")["val_accuracy"].mean().reset_index()
-    return str(means.sort_values(["val_accuracy", "model"], ascending=[False, True])
-               .iloc[0]["model"])
+    """The linear row validation picks on one dataset's runs (compare's rule), never test."""
+    from .compare import best_baselines  # compare imports this module
+
+    return next(iter(best_baselines(runs).values()), None)
 
 
 def tests(runs: pd.DataFrame, n_resamples: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
