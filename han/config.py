@@ -165,8 +165,19 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
     family = cfg.get("family")
     if family in POOLING:
         _check(errors, cfg, "model", {"pooling": one_of(POOLING[family])})
-    if family == "linear":
-        return  # TF-IDF baselines: their own keys (C_grid, ngram_range, ...), checked there
+    if family == "linear":  # Table 2's linear rows: features and classifier (han/baselines.py)
+        from han.baselines import CLASSIFIERS
+        from han.document_vectors import KINDS, PV_MODES
+
+        _check(errors, cfg, "model", {"features": one_of(KINDS),
+                                      "classifier": one_of(CLASSIFIERS),
+                                      "pv_infer_train": boolean,
+                                      "vector_size": integer(1), "pv_epochs": integer(1)})
+        modes = cfg.get("pv_modes")
+        if modes is not None and (not list(modes) or set(map(str, modes)) - set(PV_MODES)):
+            errors.append(f"model.pv_modes is {_show(modes)}; it must be a non-empty list of: "
+                          + ", ".join(PV_MODES))
+        return  # the rest (C_grid, ngram_range, ...) is read where it is used
     _check(errors, cfg, "model", {
         "embedding_dim": integer_or("from_file"),  # from_file: a pretrained file's size
         "gru_units": integer(1),
