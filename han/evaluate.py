@@ -23,7 +23,7 @@ from han.cli import CONFIG_DIR, UsageError, hydra_main
 from han.data.corpus import Corpus
 from han.data.encode import EncodedDocs, encode_corpus
 from han.data.sources import DataError
-from han.predict import SavedRun
+from han.saved_run import SavedRun
 
 log = logging.getLogger("han.evaluate")
 SPLIT_CHOICES = ("test", "validation", "train", "all")

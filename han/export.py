@@ -74,7 +74,7 @@ def tokenizer_json(cfg, classes: list[str], flat: bool, summary: dict | None = N
 def export_run(run_dir: Path, output: Path | None = None) -> Path:
     """Write the SavedModel, vocabulary, tokenizer settings and serving guide of a finished run."""
     from han.io import atomic_write_text
-    from han.predict import SavedRun
+    from han.saved_run import SavedRun
 
     run = SavedRun(Path(run_dir))
     output = (Path(output) if output else run.dir / "export").resolve()  # the message names it

@@ -23,7 +23,7 @@ _RATING = re.compile(r"_(\d+)$")
 class TestDocs:
     """The test split of a run: model ids, the words as written, labels and provenance."""
 
-    run: Any  # han.predict.SavedRun
+    run: Any  # han.saved_run.SavedRun
     model_view: EncodedDocs
     word_view: EncodedDocs
     lexicon: np.ndarray
@@ -70,7 +70,7 @@ def load_test_docs(run_dir: Path) -> TestDocs:
     """Rebuild a finished run's test split (same seed and settings, from the tokenised cache) and
     check it against the run's predictions.csv, as `make explain` does."""
     from han.data.prepare import prepare
-    from han.predict import SavedRun
+    from han.saved_run import SavedRun
 
     run = SavedRun(Path(run_dir))
     if run.linear or run.flat:
