@@ -254,7 +254,7 @@ def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
            f"interval over documents, and the runs' mean ± sd. The last columns: a model minus "
            "another, paired over the same documents, two-sided paired permutation p and "
            "Holm-adjusted p over every test of this table.", "",
-           headline(table), "", "## All models", "", to_markdown(table, args.reference), "",
+           headline(table, args.reference), "", "## All models", "", to_markdown(table, args.reference), "",
            f"Intervals: {level} percentile bootstrap over documents ({args.bootstrap} resamples, "
            f"seed {args.seed}; a document's rows from every seed resampled together). p: "
            f"two-sided paired permutation test over documents ({args.bootstrap} sign patterns, "
@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = args.publish or args.sources[0]
         # The table the docs include (experiments.docs), with what it rests on.
         (out / "headline.md").write_text(
-            headline(table) + f"\n\nCommit {_codes(runs_all)}; records and the full table: "
+            headline(table, args.reference) + f"\n\nCommit {_codes(runs_all)}; records and the full table: "
             f"`{_shown(source)}/` (rebuild: `make compare SWEEP={_shown(source)}`).\n")
         (out / "duplicates.md").write_text(duplicates_markdown(runs_all) + "\n")
         written += [out / "comparison.png", out / "headline.md", out / "duplicates.md"]

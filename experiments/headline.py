@@ -58,18 +58,19 @@ def accuracy_cell(row: pd.Series) -> str:
             f"{interval(row['test_accuracy_ci_low'], row['test_accuracy_ci_high'])} ({n})")
 
 
-def headline(table: pd.DataFrame) -> str:
+def headline(table: pd.DataFrame, reference: str = "flat") -> str:
     """Per dataset: each model's test accuracy (%), the best baseline (validation), and the
     paired differences that answer the question: flat and HAN against the best baseline, HAN
-    against flat, each with its interval, p and Holm-adjusted p."""
+    against the comparison's reference (flat by default), each with its interval, p and
+    Holm-adjusted p."""
     models = model_order(table["model"])
     has_baseline = "baseline" in table and table["baseline"].notna().any()
     networks = [m for m in models if m in ("flat", "han")]
     header = ["dataset", *models]
     if has_baseline:
         header += ["best baseline (validation)"] + [f"{m} − baseline" for m in networks]
-    if {"flat", "han"} <= set(models) and "p" in table:
-        header.append("han − flat")
+    if reference != "han" and {reference, "han"} <= set(models) and "p" in table:
+        header.append(f"han − {reference}")  # the table's p columns pair with the reference
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for dataset, group in table.groupby("dataset", sort=True):
         rows = group.set_index("model")

@@ -294,6 +294,22 @@ def test_networks_are_tested_against_the_baseline_validation_picks(sweep: Path) 
     assert cells[8].startswith("+20.00 [") and cells[8].endswith("p 0.002 (Holm 0.0098)")
 
 
+def test_the_headline_names_the_reference_han_was_tested_against(sweep: Path) -> None:
+    # han_uniform as the reference (issue #27's uniform-attention baseline): the headline's
+    # last column is HAN minus han_uniform and says so, never "han − flat".
+    for num, seed, wrong in [(5, 0, 3), (6, 1, 3)]:
+        _write_job(sweep, num, "han_uniform", seed, wrong, 0.9, 0.9, 300.0)
+    assert main([str(sweep), "--bootstrap", "2000", "--reference", "han_uniform"]) == 0
+    lines = (sweep / "headline.md").read_text().splitlines()
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header[-1] == "han − han_uniform" and "han − flat" not in header
+    cells = [c.strip() for c in lines[2].strip("|").split("|")]
+    # han (2 and 4 wrong) against han_uniform (3 and 3): +0 pooled, documents 2 and 3 split.
+    assert cells[-1].startswith("+0.00 [")
+    assert main([str(sweep), "--bootstrap", "2000"]) == 0  # the default reference is flat
+    assert (sweep / "headline.md").read_text().splitlines()[0].strip("| ").endswith("han − flat")
+
+
 def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: Path) -> None:
     for job in ["0", "1", "2", "3"]:  # flat and han, seeds 0 and 1
         metrics = json.loads((sweep / job / "metrics.json").read_text())

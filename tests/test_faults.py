@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
@@ -152,12 +151,12 @@ def test_an_injected_exception_leaves_a_resumable_run(tmp_path, bbc_csv, referen
 
 def test_a_finished_run_started_again_says_so_and_reads_nothing(reference, bbc_csv):
     before = snapshot(reference)
-    started = time.perf_counter()
     result = ok(train(reference, bbc_csv))
     assert "finished: nothing to do" in result.stdout
-    assert "test accuracy" not in result.stdout + result.stderr  # test was not read again
+    output = result.stdout + result.stderr
+    assert "test accuracy" not in output  # test was not read again
+    assert "tokenised corpus" not in output and "epoch" not in output  # no data work, no training
     assert snapshot(reference) == before
-    assert time.perf_counter() - started < 60  # no data work, no training (TF not loaded)
 
 
 @pytest.mark.parametrize("change, named", [
