@@ -1,0 +1,30 @@
+"""Every resolved config (each preset, dataset, model and group option) is the one recorded
+before the typed settings of issue #24 (tests/fixtures/resolved_configs.json, made by
+`python tests/config_snapshot.py` at ab6d5d2), except for the intended changes listed here."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from pathlib import Path
+
+from config_snapshot import differences, snapshot
+
+FIXTURE = Path(__file__).parent / "fixtures" / "resolved_configs.json"
+
+# (case pattern, dotted key pattern, why). A difference matching none of these fails the test.
+INTENDED: list[tuple[str, str, str]] = []
+
+
+def _intended(case: str, key: str) -> bool:
+    return any(fnmatch.fnmatch(case, c) and fnmatch.fnmatch(key, k) for c, k, _ in INTENDED)
+
+
+def test_every_resolved_config_is_the_recorded_one_but_for_the_listed_changes():
+    before = json.loads(FIXTURE.read_text())
+    after = snapshot()
+    assert sorted(after) == sorted(before), "a preset, dataset or model was added or removed"
+    unexpected = [f"{case}: {diff}" for case in before
+                  for diff in differences(before[case], after[case])
+                  if not _intended(case, diff[1:])]
+    assert not unexpected, "\n".join(unexpected)
