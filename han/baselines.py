@@ -26,23 +26,15 @@ from han.data.encode import EncodedDocs
 from han.data.vocab import Vocabulary
 from han.evaluation import classification_metrics
 from han.io import atomic_open
+from han.schema import Monitor, better, typed
 
 log = logging.getLogger(__name__)
 
 FAMILY = "linear"
 MODEL_FILE = "model.joblib"
 # The bag-of-words baseline every network run fits beside itself (`baseline: true`): the
-# settings of conf/model/tfidf_lr.yaml.
-BAG_OF_WORDS = {
-    "name": "tfidf_lr",
-    "family": FAMILY,
-    "ngram_range": [1, 1],
-    "max_features": 50000,
-    "sublinear_tf": True,
-    "min_df": 1,
-    "C_grid": [1.0, 10.0, 100.0, 1000.0, 10000.0],
-    "max_iter": 1000,
-}
+# defaults of LinearModel (han/schema.py), which conf/model/tfidf_lr.yaml keeps.
+BAG_OF_WORDS = {"name": "tfidf_lr", "family": FAMILY}
 
 
 def is_linear(model_cfg: Mapping) -> bool:
@@ -72,7 +64,7 @@ class LinearBaseline:
     C: float
     name: str = "tfidf_lr"
 
-    def predict_proba(self, docs: EncodedDocs) -> np.ndarray:
+    def probabilities(self, docs: EncodedDocs) -> np.ndarray:
         """Class probabilities (len(docs), num_classes), columns in the run's class order."""
         return _probabilities(self.classifier, self.vectorizer.transform(as_text(docs)),
                               self.num_classes)
@@ -103,14 +95,14 @@ def _probabilities(classifier, features, num_classes: int) -> np.ndarray:
 def _vectorizer(cfg: Mapping):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    low, high = (int(n) for n in cfg.get("ngram_range", (1, 1)))
+    low, high = (int(n) for n in cfg.ngram_range)
     return TfidfVectorizer(
         token_pattern=r"\S+",  # the text is vocabulary ids separated by spaces
         lowercase=False,
         ngram_range=(low, high),
-        max_features=cfg.get("max_features") and int(cfg["max_features"]),
-        min_df=int(cfg.get("min_df", 1)),
-        sublinear_tf=bool(cfg.get("sublinear_tf", True)),
+        max_features=cfg.max_features and int(cfg.max_features),
+        min_df=int(cfg.min_df),
+        sublinear_tf=bool(cfg.sublinear_tf),
         dtype=np.float32,
     )
 
@@ -130,22 +122,22 @@ def fit_baseline(
     from sklearn.linear_model import LogisticRegression
 
     start = time.perf_counter()
+    cfg = typed("model", cfg)
     vectorizer = _vectorizer(cfg)
     x_train = vectorizer.fit_transform(as_text(train))  # IDF from the training split only
     x_val = vectorizer.transform(as_text(validation))
     best, best_key, history = None, None, []
-    for C in (float(c) for c in cfg.get("C_grid", BAG_OF_WORDS["C_grid"])):
-        classifier = LogisticRegression(C=C, max_iter=int(cfg.get("max_iter", 1000)))
+    for C in (float(c) for c in cfg.C_grid):
+        classifier = LogisticRegression(C=C, max_iter=int(cfg.max_iter))
         classifier.fit(x_train, train.labels)
-        model = LinearBaseline(vectorizer, classifier, len(classes), C, str(cfg.get("name")))
+        model = LinearBaseline(vectorizer, classifier, len(classes), C, str(cfg.name))
         probs = _probabilities(classifier, x_val, len(classes))
         val = classification_metrics(validation.labels, probs, list(classes))
-        score = -val["loss"] if monitor == "loss" else val[monitor]
+        score = Monitor(monitor).score(val)
         history.append({"C": C, "val_loss": val["loss"], "val_accuracy": val["accuracy"],
                         "val_macro_f1": val["macro_f1"]})
-        key = (score, -val["loss"])  # as TrainState.improves: a tie goes to the lower loss
-        if best_key is None or key > best_key:
-            best, best_key = model, key
+        if best_key is None or better(score, val["loss"], *best_key):
+            best, best_key = model, (score, val["loss"])
     log.info(
         "%s: C=%g chosen on validation (%d features, %.1f s)",
         best.name, best.C, len(vectorizer.vocabulary_), time.perf_counter() - start,

@@ -44,7 +44,7 @@ def _compose(primary: str, overrides: list[str]) -> dict[str, Any]:
     HydraConfig.instance().set_config(cfg)  # ${hydra:...} resolves as in a run
     with open_dict(cfg):
         del cfg["hydra"]
-    return OmegaConf.to_container(cfg, resolve=True)
+    return OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
 
 
 def snapshot() -> dict[str, dict[str, Any]]:

@@ -239,8 +239,8 @@ def test_divergence_after_a_good_epoch_keeps_that_epochs_checkpoint(tmp_path, bb
     model = build_model(cfg.model, len(data.vocabulary), len(data.classes))
     optimizer = make_optimizer(cfg.trainer)
     optimizer.build(model.trainable_variables)
-    trainer = Trainer(model, optimizer, runtime, cfg.trainer, tmp_path / "run", data.classes, False)
-    trainer.callbacks.append(lambda epoch, logs: optimizer.learning_rate.assign(1e9))
+    trainer = Trainer(model, optimizer, runtime, cfg.trainer, tmp_path / "run", data.classes, False,
+                      callbacks=[lambda epoch, logs: optimizer.learning_rate.assign(1e9)])
     with pytest.raises(TrainingDiverged, match="training diverged in epoch 2") as caught:
         trainer.fit(functools.partial(build_inputs, data, cfg, "train"),
                     build_inputs(data, cfg, "validation"))

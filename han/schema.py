@@ -1,0 +1,427 @@
+"""Typed settings: the one home of each setting's type, default and allowed values (issue #24).
+
+One dataclass per config group, registered in Hydra's ConfigStore under ``schema/<group>``;
+each group's YAML files name their schema first in their defaults list and set values only::
+
+    # conf/model/han.yaml
+    defaults:
+      - /schema/model/hierarchical@_here_
+      - _self_
+    name: han
+    ...
+
+Hydra then merges the YAML onto the dataclass while it composes, so a key the schema does not
+define (`model.dropuot=0.1`, `+model.foo=1` too) or a value of the wrong type or choice
+(`trainer.optimizer=adamw`) fails at once, before any data work, with one line naming the key
+(`han.cli`). Ranges and rules across settings, which types cannot say, are `han.config`'s.
+Consumers receive their group (`cfg.dataset`, `cfg.trainer`, ...), a typed node, never the whole
+config.
+
+A new model adds one YAML in conf/model/ that names `/schema/model/hierarchical`,
+`/schema/model/flat` or `/schema/model/linear` (or a dataclass of its own, registered here with
+`MODELS[...]`, when its settings differ). A new dataset reader adds its settings dataclass
+to `DATASETS` (docs/ARCHITECTURE.md).
+
+This module imports nothing of `han`: every layer may read it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any  # noqa: UP035 - OmegaConf reads Optional[...] annotations
+
+from omegaconf import MISSING
+
+__all__ = [
+    "Cluster", "DedupMode", "EmbeddingInit", "Family", "KeepWords", "Monitor", "Optimizer",
+    "Pooling", "Precision", "Strategy", "better",
+    "DatasetSettings", "DATASETS", "ArchiveDataset", "BBCDataset", "IMDBDataset", "ReutersDataset",
+    "ZhangDataset", "TangDataset", "TableDataset", "NearDuplicates", "Split", "TokenizerSettings", "VocabSettings",
+    "ModelSettings", "NetworkModel", "HierarchicalModel", "FlatModel", "LinearModel", "MODELS",
+    "TrainerSettings", "RuntimeSettings", "PathsSettings", "SettingsError", "register",
+    "schema_of", "typed",
+]
+
+
+# ── allowed values (StrEnum: each member is its own name, so `== "adam"` and JSON both work) ──
+
+class Optimizer(StrEnum):
+    adam = "adam"
+    sgd = "sgd"
+
+
+class Monitor(StrEnum):
+    """The validation metric that picks the best epoch, a linear model's C and a sweep's lever
+    set: the one selection rule is `Monitor.score` plus `better`."""
+
+    macro_f1 = "macro_f1"
+    accuracy = "accuracy"
+    loss = "loss"
+
+    def score(self, metrics: Mapping[str, float], prefix: str = "") -> float:
+        """The monitored metric of `metrics` (keys `<prefix>accuracy`, ...), larger is better:
+        the loss counts negated; a missing or NaN value is -inf (never chosen)."""
+        value = float(metrics.get(f"{prefix}{self.value}", math.nan))
+        if math.isnan(value):
+            return -math.inf
+        return -value if self is Monitor.loss else value
+
+
+def better(score: float, loss: float, best_score: float, best_loss: float) -> bool:
+    """The one selection rule: a higher monitored score (`Monitor.score`), a tie going to the
+    lower validation loss. Ties are common on small validation sets (macro-F1 saturates at 1.0
+    on 132 news articles); taking the first tied epoch picks an under-trained model. Used by the
+    trainer (best epoch), the linear models (C), lever choice (experiments/levers.py) and the
+    warning when the bag-of-words model beats a network."""
+    loss = math.inf if math.isnan(loss) else loss
+    best_loss = math.inf if math.isnan(best_loss) else best_loss
+    return (score, -loss) > (best_score, -best_loss)
+
+
+class Family(StrEnum):
+    hierarchical = "hierarchical"
+    flat = "flat"
+    linear = "linear"
+
+
+class Pooling(StrEnum):
+    attention = "attention"
+    average = "average"
+    max = "max"
+
+
+class EmbeddingInit(StrEnum):
+    random = "random"
+    word2vec = "word2vec"
+    pretrained = "pretrained"
+
+
+class KeepWords(StrEnum):
+    head = "head"
+    tail = "tail"
+    head_tail = "head_tail"
+
+
+class DedupMode(StrEnum):
+    off = "off"
+    exact = "exact"
+    near = "near"
+
+
+class Strategy(StrEnum):
+    default = "default"
+    mirrored = "mirrored"
+    multi_worker = "multi_worker"
+
+
+class Cluster(StrEnum):
+    tf_config = "tf_config"
+    slurm = "slurm"
+
+
+class Precision(StrEnum):
+    float32 = "float32"
+    mixed_float16 = "mixed_float16"
+    mixed_bfloat16 = "mixed_bfloat16"
+
+
+# ── dataset ──────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class Split:
+    """Fractions of the training documents carved for validation and test when the source has
+    no official split (stratified, seeded, by whole groups)."""
+
+    validation: float | None = 0.1
+    test: float | None = 0.1
+
+
+@dataclass
+class TokenizerSettings:
+    language: str = "english"           # NLTK punkt_tab's language
+    lowercase: bool = True
+    max_chars: int = 1_000_000          # longer documents are cut (and counted)
+    drop_punctuation: bool = False      # the flat tutorial's preprocessing
+    pretokenized: str | None = None  # sss: Tang et al.'s <sssss>-separated sentences
+
+
+@dataclass
+class VocabSettings:
+    min_count: int = 6                  # the paper keeps words seen more than 5 times in train
+    max_size: int | None = None
+
+
+@dataclass
+class NearDuplicates:
+    jaccard: float = 0.5                # Jaccard of word-shingle sets that joins two documents
+    shingle: int = 5                    # words per shingle
+
+
+@dataclass
+class DatasetSettings:
+    """What every dataset shares; each conf/dataset/*.yaml names its kind's subclass (`DATASETS`)
+    and sets only what is its own. Every value can be overridden per run:
+    `python -m han.train dataset.vocab.min_count=2`.
+
+    Carved splits (`split`) apply to sources without an official validation or test split; an
+    official split is kept as it is. Duplicates (`dedup`, han/data/dedup.py) are found before the
+    splits are drawn, so no test or validation document has a twin in train: off | exact (the same
+    words once lower-cased) | near (exact, plus a Jaccard of word 5-gram sets of at least
+    `near_duplicates.jaccard`; on BBC News 0.5 still joins an article re-edited, distinct articles
+    on one story stay below it). `max_train_docs` samples train after validation is carved.
+    The hierarchical view is L x T (`max_sentences` x `max_words`; null: the training split's
+    p99, docs/DATA.md); the flat view N words (`max_tokens`, `keep_words`: head | tail |
+    head_tail). `folds`=K cuts a corpus without an official test split into K stratified, seeded
+    folds and `fold`=i tests on fold i; validation comes from the other K-1 folds:
+    `python -m han.train -m dataset.folds=10 'dataset.fold=range(10)'`.
+    """
+
+    name: str = MISSING                 # results and caches are keyed by it
+    kind: str = MISSING                 # the reader: a key of DATASETS
+    split: Split = field(default_factory=Split)
+    tokenizer: TokenizerSettings = field(default_factory=TokenizerSettings)
+    vocab: VocabSettings = field(default_factory=VocabSettings)
+    dedup: DedupMode = DedupMode.near
+    near_duplicates: NearDuplicates = field(default_factory=NearDuplicates)
+    max_train_docs: int | None = None
+    max_sentences: int | None = None  # L; null: the training split's p99
+    max_words: int | None = None      # T; null: the training split's p99
+    wrap_long_sentences: bool = True     # a longer sentence continues on the next row
+    max_tokens: int = 250                # N of the flat view
+    keep_words: KeepWords = KeepWords.head
+    folds: int | None = None
+    fold: int | None = None
+
+
+@dataclass
+class ArchiveDataset(DatasetSettings):
+    """A dataset read from one downloaded archive (or the offline mirror's copy)."""
+
+    url: str | None = None
+    filename: str | None = None      # null: the URL's last part
+    sha256: str | None = None        # upstream's, checked after a download; null: unchecked
+
+
+@dataclass
+class BBCDataset(ArchiveDataset):
+    classes: list[str] | None = None  # null: every class of the archive
+
+
+@dataclass
+class IMDBDataset(ArchiveDataset):
+    pass
+
+
+@dataclass
+class ReutersDataset(ArchiveDataset):
+    subset: str = "r8"                  # r8 | r52 (ModApte)
+    expected_sizes: dict[str, Any] | None = None
+
+
+@dataclass
+class ZhangDataset(ArchiveDataset):
+    url: str = MISSING                  # each of Zhang et al.'s corpora has its own archive
+    columns: list[str] = field(default_factory=lambda: ["text"])
+    expected_sizes: dict[str, Any] | None = None  # {train: .., test: ..}: checked
+    paper_documents: int | None = None
+
+
+@dataclass
+class TangDataset(DatasetSettings):
+    url: str | None = None
+    sha256: str | None = None
+    files: dict[str, str] = MISSING     # {train, validation, test}: the .ss files' names
+    expected_sizes: dict[str, Any] | None = None
+    paper_documents: int | None = None
+
+
+@dataclass
+class TableDataset(DatasetSettings):
+    """The user's own CSV / TSV / JSON lines / Parquet files (han/data/tables.py)."""
+
+    train_path: str = MISSING
+    validation_path: str | None = None
+    test_path: str | None = None
+    text_column: str = "text"
+    label_column: str = "label"
+    id_column: str | None = None
+    group_column: str | None = None
+    format: str | None = None        # null: from the extension
+    separator: str | None = None     # null: from the format
+
+
+DATASETS: dict[str, type[DatasetSettings]] = {
+    "bbc": BBCDataset, "imdb": IMDBDataset, "reuters": ReutersDataset, "zhang": ZhangDataset,
+    "tang": TangDataset, "table": TableDataset}
+
+
+# ── model ────────────────────────────────────────────────────────────────────────────────────
+
+@dataclass
+class ModelSettings:
+    """What every model has: `model=` picks one (conf/model/<name>.yaml)."""
+
+    name: str = MISSING
+    family: Family = MISSING
+
+
+@dataclass
+class NetworkModel(ModelSettings):
+    """The attention networks' settings (hierarchical and flat)."""
+
+    pooling: Pooling = Pooling.attention
+    embedding_dim: Any = 200          # a whole number, or from_file (a pretrained file's size)
+    gru_units: int = 50               # per direction
+    attention_dim: int = 100          # size of u_it / u_i and of the context vectors
+    dropout: float = 0.0              # on the document vector, before the classifier
+    embedding_dropout: float = 0.0    # on the word embeddings
+    word_dropout: float = 0.0         # training only: a real word becomes the unknown id
+    embedding_init: EmbeddingInit = EmbeddingInit.word2vec
+    word2vec_window: int = 5
+    word2vec_epochs: int | None = None  # null: ~10M tokens
+    embedding_path: str | None = None   # embedding_init=pretrained: the vectors' file
+    embedding_binary: bool | None = None  # null: from the name (.bin / .bin.gz)
+
+
+@dataclass
+class HierarchicalModel(NetworkModel):
+    family: Family = Family.hierarchical
+    sentence_dropout: float = 0.0     # on the sentence vectors, before the sentence GRU
+    word_chunks: int = 1              # length-sorted groups of sentences read apart (speed only)
+
+
+@dataclass
+class FlatModel(NetworkModel):
+    family: Family = Family.flat
+
+
+@dataclass
+class LinearModel(ModelSettings):
+    """TF-IDF + logistic regression (han/baselines.py)."""
+
+    family: Family = Family.linear
+    ngram_range: list[int] = field(default_factory=lambda: [1, 1])
+    max_features: int | None = 50000
+    sublinear_tf: bool = True
+    min_df: int = 1
+    C_grid: list[float] = field(default_factory=lambda: [1.0, 10.0, 100.0, 1000.0, 10000.0])
+    max_iter: int = 1000
+    # A lever set (conf/levers/) sets these for every model of a sweep; a linear model has no
+    # such lever and ignores them.
+    embedding_init: EmbeddingInit | None = None
+    dropout: float | None = None
+    word_dropout: float | None = None
+
+
+MODELS: dict[str, type[ModelSettings]] = {
+    "hierarchical": HierarchicalModel, "flat": FlatModel, "linear": LinearModel}
+
+
+# ── trainer, runtime, paths ──────────────────────────────────────────────────────────────────
+
+@dataclass
+class TrainerSettings:
+    """How to train (conf/trainer/default.yaml documents each setting)."""
+
+    epochs: int = 10
+    batch_size: int = 64               # the paper's; the global batch under a distribution strategy
+    optimizer: Optimizer = Optimizer.adam  # the paper: SGD with momentum 0.9 (trainer=paper)
+    learning_rate: float = 0.001
+    momentum: float = 0.9              # sgd only
+    clipnorm: float | None = 5.0    # global gradient-norm clipping; null = off
+    monitor: Monitor = Monitor.macro_f1  # picks the best epoch; a tie: the lower validation loss
+    patience: int = 3                  # early stop after this many epochs without a better monitor; 0 = off
+    bucket: bool = True                # batch documents of similar length together (the paper)
+    eval_batch_size: int = 512         # speed only; 512 measured fastest on CPU
+
+
+@dataclass
+class RuntimeSettings:
+    """Devices, precision, distribution (conf/runtime/cpu.yaml documents each setting)."""
+
+    strategy: Strategy = Strategy.default
+    cluster: Cluster = Cluster.tf_config  # multi_worker only: TF_CONFIG env | slurm
+    devices: list[int] | None = None   # GPU indices to make visible; null = all
+    memory_growth: bool = True         # allocate GPU memory as needed (only when GPUs exist)
+    logical_cpus: int = 0              # split the CPU into N logical devices (tests of mirrored)
+    precision: Precision = Precision.float32
+    jit_compile: bool = False          # XLA; recompiles for every new batch shape
+    deterministic: bool = True         # same seed, same numbers (on one machine)
+
+
+@dataclass
+class PathsSettings:
+    """Where things are (conf/paths/default.yaml sets each)."""
+
+    root_dir: str = MISSING
+    data_dir: str = MISSING
+    cache_dir: str = MISSING
+    mirror: str | None = None
+    nltk_data: str | None = None
+    log_dir: str = MISSING
+    output_dir: str | None = None
+
+
+class SettingsError(ValueError):
+    """Settings that do not fit their schema (a saved run's config, a hand-made mapping)."""
+
+
+_GROUPS: dict[str, type] = {
+    "trainer": TrainerSettings, "runtime": RuntimeSettings, "paths": PathsSettings}
+
+
+def schema_of(group: str, node: Any) -> type:
+    """The dataclass a group's settings follow: a dataset's by its kind, a model's by family."""
+    if group == "dataset":
+        kind = node.get("kind")
+        if kind is None:  # no reader named: what every dataset shares (a view, a tokenizer)
+            return DatasetSettings
+        if kind not in DATASETS:
+            raise SettingsError(f"dataset.kind is {kind!r}; set it to one of: "
+                                + ", ".join(DATASETS))
+        return DATASETS[kind]
+    if group == "model":
+        if node.get("family") is None:  # no family named: what every network shares
+            return NetworkModel
+        family = str(node.get("family"))
+        if family not in MODELS:
+            raise SettingsError(f"model.family is {family!r}; set it to one of: "
+                                + ", ".join(MODELS))
+        return MODELS[family]
+    return _GROUPS[group]
+
+
+def typed(group: str, node: Any) -> Any:
+    """A group's settings as its schema's typed node: `node` itself when Hydra already typed it
+    (every composed config), else `node` (a saved run's config, a mapping) over the schema's
+    defaults; a key the schema does not define is a `SettingsError` naming it."""
+    from omegaconf import DictConfig, OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    schema = schema_of(group, node)
+    if isinstance(node, DictConfig) and issubclass(OmegaConf.get_type(node) or dict, schema):
+        return node
+    try:
+        return OmegaConf.merge(OmegaConf.structured(schema), node)
+    except OmegaConfBaseException as err:
+        first = str(err).strip().splitlines()[0]
+        key = f"{group}.{err.full_key}" if getattr(err, "full_key", None) else group
+        raise SettingsError(f"{key}: {first}; the settings of {schema.__name__} are in "
+                            "han/schema.py") from None
+
+
+def register() -> None:
+    """Store every schema in Hydra's ConfigStore (idempotent); call before composing."""
+    from hydra.core.config_store import ConfigStore
+
+    store = ConfigStore.instance()
+    for family, schema in MODELS.items():
+        store.store(group="schema/model", name=family, node=schema)
+    for kind, schema in DATASETS.items():
+        store.store(group="schema/dataset", name=kind, node=schema)
+    store.store(group="schema", name="trainer", node=TrainerSettings)
+    store.store(group="schema", name="runtime", node=RuntimeSettings)
+    store.store(group="schema", name="paths", node=PathsSettings)
