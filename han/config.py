@@ -154,7 +154,7 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
     schema = OmegaConf.get_type(cfg) if isinstance(cfg, DictConfig) else None
     if family in MODELS and schema is not None and schema is not MODELS[family] \
             and issubclass(schema, tuple(MODELS.values())):
-        errors.append(f"model.family is {family!r} but model.name={cfg.get('name')} is a "
+        errors.append(f"model.family is {str(family)!r} but model.name={cfg.get('name')} is a "
                       f"{schema.__name__}; choose a {family} model with model=<name> instead")
     if family == "linear":
         _check(errors, cfg, "model", {"max_iter": integer(1), "min_df": integer(1)})

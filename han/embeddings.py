@@ -32,7 +32,7 @@ def word2vec_passes(model_cfg: Mapping, train_tokens: int) -> int:
     A small corpus needs more passes for its vectors to settle (20 beat 5 on BBC News), and a
     large one gets there in gensim's default 5 at a quarter of the cost.
     """
-    value = model_cfg["word2vec_epochs"]
+    value = typed("model", model_cfg).word2vec_epochs
     if value is not None:
         return int(value)
     low, high = WORD2VEC_PASSES
