@@ -15,6 +15,10 @@ SWEEP ?=
 PUBLISH ?=
 RUN ?=
 INPUT ?= -
+# Downloads, caches and runs of `make` stay in the checkout (data/, logs/); the installed commands
+# default to a per-user cache and ./logs (conf/paths/default.yaml).
+export HAN_ROOT ?= $(CURDIR)
+OUTPUT ?=
 
 .DEFAULT_GOAL := help
 
@@ -22,10 +26,14 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "; printf "Targets (variables: DATASET=news|news5|imdb|reuters|csv MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr ARGS=\"<Hydra overrides>\"):\n"} \
 		/^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# requirements.lock: every package of the dev install (the extras the tests use included), pinned
+# with hashes by uv (`make lock`); uv installs it, then han itself (editable, no dependencies).
+UV_VERSION := 0.13.9
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(VENV)/bin/pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --require-hashes -r requirements.lock
+	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $@
 
 # NLTK's punkt_tab sentence model, unless NLTK already finds it (NLTK_DATA, ~/nltk_data, ...):
@@ -33,11 +41,12 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 setup: $(VENV)/.installed ## Create .venv, install the pinned dependencies and NLTK's punkt_tab
 	@$(PY) -m han.nltk_setup
 
-lock: ## Re-pin requirements.lock from the current environment (after changing pyproject.toml)
-	$(VENV)/bin/pip freeze --exclude-editable | grep -v '^-e ' > requirements.lock
+lock: ## Re-pin requirements.lock with hashes from pyproject.toml (the dev install: tests need its extras)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform x86_64-manylinux_2_28 --no-emit-package han-attention -o requirements.lock
 
 data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
-	$(PY) -m han.data dataset=$(or $(DATASET),news) task_name=data $(ARGS)
+	$(PY) -m han.data dataset=$(or $(DATASET),news) $(ARGS)
 
 train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
 	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
@@ -78,6 +87,9 @@ attention-tables: setup ## Rebuild the attention tables and figures of DIR=docs/
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)
 
+evaluate: setup ## Score a saved run on labelled data: RUN=<run dir> DATASET=<name> (its test split; ARGS="split=all") or ARGS="input=<file>"; OUTPUT=<dir>
+	$(PY) -m han.evaluate run_dir=$(RUN) $(if $(DATASET),dataset=$(DATASET)) $(if $(OUTPUT),output=$(OUTPUT)) $(ARGS)
+
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests benchmarks
 	$(VENV)/bin/pytest -q --durations=10
@@ -100,4 +112,4 @@ lint: setup ## ruff
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export evaluate test test-slow bench profile bench-data lint clean

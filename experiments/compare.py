@@ -35,13 +35,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import records
-from experiments.folds import fold_summary, pool_folds
-from experiments.headline import headline
-from experiments.levers import choices_markdown, choose_levers
-from experiments.render import METRICS, duplicates_markdown, failed_section, plot, to_markdown
-from experiments.runs import FailedJob, collect_runs, has_predictions
-from experiments.stats import (
+from . import records
+from .folds import fold_summary, pool_folds
+from .headline import headline
+from .levers import choices_markdown, choose_levers
+from .render import METRICS, duplicates_markdown, failed_section, plot, to_markdown
+from .runs import FailedJob, collect_runs, has_predictions
+from .stats import (
     LEVEL,
     bootstrap_intervals,
     holm,

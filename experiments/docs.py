@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+# A checkout's top level; an installed copy (han.experiments.docs) has no docs: --root names one.
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ("README.md", "docs/RESULTS.md")
 BLOCK = re.compile(r"(<!-- include: (?P<path>\S+) -->\n)(?P<body>.*?)(<!-- /include -->)", re.S)
@@ -42,16 +43,23 @@ def stale(root: Path = ROOT, docs: Sequence[str] = DOCS) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report stale docs, change nothing")
+    parser.add_argument("--root", type=Path, default=ROOT,
+                        help="the checkout whose docs to rewrite (default: this module's)")
     args = parser.parse_args(argv)
+    root = args.root
+    if not all((root / doc).is_file() for doc in DOCS):
+        print(f"error: {root} is not a checkout of this project (it has no {' or '.join(DOCS)}); "
+              "give --root <checkout>", file=sys.stderr)
+        return 2
     if args.check:
-        out = stale()
+        out = stale(root)
         for doc in out:
             print(f"error: {doc} is out of date with docs/results; run `make docs`",
                   file=sys.stderr)
         return 1 if out else 0
     for doc in DOCS:
-        path = ROOT / doc
-        new = render(path.read_text())
+        path = root / doc
+        new = render(path.read_text(), root)
         if new != path.read_text():
             path.write_text(new)
             print(f"updated {doc}")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.runs import Predictions, has_predictions
+from .runs import Predictions, has_predictions
 
 POOLED_DIR = "folds_pooled"  # in the sweep directory: one predictions file per pooled run
 

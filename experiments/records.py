@@ -22,8 +22,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.runs import RUN_COLUMNS, FailedJob, Predictions, has_predictions
 from han.io import atomic_open, atomic_write_text
+
+from .runs import RUN_COLUMNS, FailedJob, Predictions, has_predictions
 
 JOBS, PREDICTIONS, FAILED, META = "jobs.csv", "predictions.csv.gz", "failed.csv", "meta.json"
 JOB_COLUMNS = [c for c in RUN_COLUMNS if c != "predictions"]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.headline import difference, interval, model_order, percent
-from experiments.runs import FailedJob
+from .headline import difference, interval, model_order, percent
+from .runs import FailedJob
 
 METRICS = ("test_accuracy", "test_macro_f1")
 

@@ -8,8 +8,9 @@ to ``error.txt`` in its directory and the sweep goes on; the sweep's exit report
 failed job in the same way.
 
 Entry points: ``han.train`` / ``han-train``, ``han.data`` / ``han-data``, ``han.predict`` /
-``han-predict`` (Hydra, through `hydra_main`), ``experiments.compare`` / ``han-compare`` and
-``han.export`` (argparse, through `run_cli`).
+``han-predict``, ``han.evaluate`` / ``han-evaluate`` (Hydra, through `hydra_main`),
+``experiments.compare`` / ``han-compare`` (installed as ``han.experiments.compare``),
+``han.export`` and ``han.search`` / ``han-search`` (argparse, through `run_cli`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from han.console import UsageError, progress_disable  # re-exported: they live low
+from han.console import (  # re-exported: they live low
+    CONFIG_DIR,
+    UsageError,
+    progress_disable,
+)
 from han.quiet import filter_tf_lines, import_tensorflow, quiet_tensorflow_logs  # re-exported
 from han.rundir import write_hydra_files  # re-exported
 
@@ -37,15 +42,6 @@ __all__ = [
 EXIT_USAGE = 2
 
 
-def _config_dir(here: Path | None = None) -> Path:
-    """The configs: inside the installed package (a wheel ships them as ``han/conf``), else the
-    repository's top-level ``conf/`` (a clone, an editable install, ``python -m``)."""
-    here = here or Path(__file__).resolve().parent
-    packaged = here / "conf"
-    return packaged if (packaged / "train.yaml").is_file() else here.parent / "conf"
-
-
-CONFIG_DIR = _config_dir()
 
 
 def _expected() -> tuple[type[BaseException], ...]:
@@ -220,6 +216,9 @@ def hydra_main(config_name: str, task: str, error_file: bool = False,
             _USER_DEBUG, previous = _debug(), os.environ.get("HYDRA_FULL_ERROR")
             os.environ["HYDRA_FULL_ERROR"] = "1"
             try:
+                from han.extras import check_overrides
+
+                check_overrides(sys.argv[1:])  # a feature in a missing extra: name the extra
                 with _without_hydra_job_line():
                     return hydra_entry()
             except Exception as err:

@@ -1,9 +1,24 @@
 """What every layer may need from the command line, kept low so that nothing imports han/cli.py
-but the commands (tests/test_imports.py): the expected-failure type and the progress-bar switch."""
+but the commands (tests/test_imports.py): where the configs are, the expected-failure type and
+the progress-bar switch."""
 
 from __future__ import annotations
 
-__all__ = ["UsageError", "progress_disable"]
+from pathlib import Path
+
+__all__ = ["CONFIG_DIR", "UsageError", "progress_disable"]
+
+
+def _config_dir(here: Path | None = None) -> Path:
+    """The configs: inside the installed package (a wheel ships them as ``han/conf``), else the
+    repository's top-level ``conf/`` (a clone, an editable install, ``python -m``)."""
+    here = here or Path(__file__).resolve().parent
+    packaged = here / "conf"
+    return packaged if (packaged / "train.yaml").is_file() else here.parent / "conf"
+
+
+CONFIG_DIR = _config_dir()
+
 
 
 class UsageError(Exception):

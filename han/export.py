@@ -6,8 +6,9 @@ Writes `<run dir>/export/` (or `--output`):
   vocab.json       the run's vocabulary (id = position; 0 padding, 1 unknown)
   tokenizer.json   everything that turns raw text into those ids: NLTK settings, the view
                    (L, T or N, wrapping, which N words), the class names in output order
-A client needs TensorFlow, NLTK (with punkt_tab) and numpy, not this package: see
-docs/SERVING.md, whose client reproduces `han.predict`'s probabilities.
+  SERVING.md       the serving guide (docs/SERVING.md): a client that needs TensorFlow, NLTK
+                   (with punkt_tab) and numpy, not this package, and reproduces `han.predict`'s
+                   probabilities
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from han.cli import UsageError, entry
 from han.schema import typed
 
 FORMAT_VERSION = 1
+# The serving guide goes into every export (an installed copy has no docs/ folder): a wheel
+# ships it as han/SERVING.md (setup.py), a checkout has it in docs/.
+_PACKAGE = Path(__file__).resolve().parent
+SERVING_GUIDES = (_PACKAGE / "SERVING.md", _PACKAGE.parent / "docs" / "SERVING.md")
 # How han.data.tokenize splits text; written out so that a client needs no import of han.
 PARAGRAPH_SPLIT = r"\n\s*\n"
 PUNCTUATION_TOKEN = r"^[^\w]+$"
@@ -69,12 +74,12 @@ def tokenizer_json(cfg, classes: list[str], flat: bool, summary: dict | None = N
 
 
 def export_run(run_dir: Path, output: Path | None = None) -> Path:
-    """Write the SavedModel, vocabulary and tokenizer settings of a finished run."""
+    """Write the SavedModel, vocabulary, tokenizer settings and serving guide of a finished run."""
     from han.io import atomic_write_text
     from han.predict import SavedRun
 
     run = SavedRun(Path(run_dir))
-    output = Path(output) if output else run.dir / "export"
+    output = (Path(output) if output else run.dir / "export").resolve()  # the message names it
     summary_path = run.dir / "data_summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.is_file() else None
     settings = tokenizer_json(run.cfg, run.classes, run.flat, summary)
@@ -85,17 +90,22 @@ def export_run(run_dir: Path, output: Path | None = None) -> Path:
     run.model.export(saved_model, verbose=False)
     shutil.copyfile(run.dir / "vocab.json", output / "vocab.json")
     atomic_write_text(output / "tokenizer.json", json.dumps(settings, indent=1))
+    guide = next((g for g in SERVING_GUIDES if g.is_file()), None)
+    if guide is not None:
+        atomic_write_text(output / "SERVING.md", guide.read_text())
     return output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path, help="a finished run (the folder `make train` printed)")
+    parser.add_argument("run_dir", type=Path, help="a finished run (the folder han-train printed)")
     parser.add_argument("--output", type=Path, default=None,
                         help="folder to write (default: <run dir>/export)")
     args = parser.parse_args(argv)
     output = export_run(args.run_dir, args.output)
-    print(f"exported to {output}: saved_model/, vocab.json, tokenizer.json (client: docs/SERVING.md)")
+    guide = output / "SERVING.md"
+    client = f" (a client: {guide})" if guide.is_file() else ""
+    print(f"exported to {output}: saved_model/, vocab.json, tokenizer.json{client}")
     return 0
 
 

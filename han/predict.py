@@ -53,7 +53,7 @@ def finished_run(run_dir: Path) -> Path:
     if missing:
         raise FileNotFoundError(
             f"{run_dir} is not a finished run directory: missing {', '.join(missing)}. "
-            f"Give run_dir=<the folder that `make train` printed last>."
+            f"Give run_dir=<the run directory han-train printed last>."
         )
     return run_dir
 
@@ -256,7 +256,7 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
     if run.linear:
         raise DataError(
             f"{run.dir} is a linear baseline ({run.cfg.model.name}): it has no attention to show. "
-            "Use make predict RUN=... INPUT=... for its predictions, or give a network's run."
+            "Use han-predict run_dir=... input=... for its predictions, or give a network's run."
         )
     # The same seed and settings rebuild the run's test split (from the tokenised cache).
     data = prepare(run.cfg.dataset, run.cfg.paths, int(run.cfg.seed), run.cfg.get("workers"),

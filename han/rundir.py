@@ -201,7 +201,9 @@ def check_data(run_dir: Path, digest: str, multirun: bool = False) -> None:
 
 
 def write_hydra_files(run_dir: Path, cfg: Any) -> None:
-    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them.
+    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them, except
+    that `config.yaml` is resolved, its paths absolute (`han.runconfig`): the run holds from
+    any folder. A config that does not resolve (a failed job's) is written as composed.
 
     The project's configs set `hydra.output_subdir: null` so that Hydra does not write them
     before the run directory has been checked (`han.rundir`); they are written here instead.
@@ -210,9 +212,14 @@ def write_hydra_files(run_dir: Path, cfg: Any) -> None:
     from omegaconf import OmegaConf
 
     from han.io import atomic_write_text
+    from han.runconfig import resolved_config
 
+    try:
+        config = OmegaConf.create(resolved_config(cfg))
+    except Exception:  # noqa: BLE001 - a missing or broken value: the job fails on it anyway
+        config = cfg
     hydra_cfg = HydraConfig.instance().cfg
     folder = Path(run_dir) / ".hydra"
-    for name, node in (("config.yaml", cfg), ("hydra.yaml", hydra_cfg),
+    for name, node in (("config.yaml", config), ("hydra.yaml", hydra_cfg),
                        ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
         atomic_write_text(folder / name, OmegaConf.to_yaml(node))

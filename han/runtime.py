@@ -38,9 +38,12 @@ def _cluster_resolver(kind: str):
         return tf.distribute.cluster_resolver.SlurmClusterResolver()
     if kind == "tf_config":
         if "TF_CONFIG" not in os.environ:
+            from han.console import CONFIG_DIR  # an installed copy's configs are inside the package
+
             raise ValueError(
                 "runtime.strategy=multi_worker with runtime.cluster=tf_config needs the TF_CONFIG "
-                "environment variable (cluster and task of this worker); see conf/runtime/multi_worker.yaml"
+                "environment variable (cluster and task of this worker); see "
+                f"{CONFIG_DIR / 'runtime' / 'multi_worker.yaml'}"
             )
         return tf.distribute.cluster_resolver.TFConfigClusterResolver()
     raise ValueError(f"runtime.cluster must be tf_config or slurm, got {kind!r}")

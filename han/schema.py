@@ -42,7 +42,7 @@ __all__ = [
     "ZhangDataset", "TangDataset", "TableDataset", "NearDuplicates", "Split", "TokenizerSettings", "VocabSettings",
     "ModelSettings", "NetworkModel", "HierarchicalModel", "FlatModel", "LinearModel", "MODELS",
     "TrainerSettings", "RuntimeSettings", "PathsSettings", "SettingsError", "register",
-    "schema_of", "typed",
+    "schema_of", "typed", "LoggerSettings", "MlflowLogger", "WandbLogger", "LOGGERS",
 ]
 
 
@@ -413,6 +413,32 @@ def typed(group: str, node: Any) -> Any:
                             "han/schema.py") from None
 
 
+@dataclass
+class LoggerSettings:
+    """The experiment tracker (conf/logger/, han/trackers.py); tensorboard has no settings."""
+
+    name: str = MISSING
+
+
+@dataclass
+class MlflowLogger(LoggerSettings):
+    tracking_uri: str | None = None
+    experiment: str = "han"
+    run_name: str | None = None
+
+
+@dataclass
+class WandbLogger(LoggerSettings):
+    project: str = "han"
+    entity: str | None = None
+    mode: str = "offline"
+    run_name: str | None = None
+
+
+LOGGERS: dict[str, type[LoggerSettings]] = {
+    "tensorboard": LoggerSettings, "mlflow": MlflowLogger, "wandb": WandbLogger}
+
+
 def register() -> None:
     """Store every schema in Hydra's ConfigStore (idempotent); call before composing."""
     from hydra.core.config_store import ConfigStore
@@ -422,6 +448,8 @@ def register() -> None:
         store.store(group="schema/model", name=family, node=schema)
     for kind, schema in DATASETS.items():
         store.store(group="schema/dataset", name=kind, node=schema)
+    for name, schema in LOGGERS.items():
+        store.store(group="schema/logger", name=name, node=schema)
     store.store(group="schema", name="trainer", node=TrainerSettings)
     store.store(group="schema", name="runtime", node=RuntimeSettings)
     store.store(group="schema", name="paths", node=PathsSettings)

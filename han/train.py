@@ -140,10 +140,16 @@ def fit_linear(
 
 def run_linear(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
     """A `model.family: linear` run: the same run directory as a network's."""
+    from han.trackers import make_tracker
+
+    tracker = make_tracker(cfg, run_dir)  # MLflow / W&B: the config now, the metrics at the end
     _write_data(data, run_dir)
     fitted, model = fit_linear(cfg.model, data, str(cfg.trainer.monitor), run_dir)
     metrics = _header(cfg, data, "linear") | fitted
     model.save(run_dir / MODEL_FILE)
+    if tracker:
+        tracker.finish(metrics)
+    # Last: a run directory with metrics.json is a finished run (han.rundir).
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     test = metrics["test"]
     log.info("test accuracy %.4f, macro-F1 %.4f (C=%g chosen on validation %s)",
@@ -192,6 +198,9 @@ def compare_with_baseline(metrics: dict, monitor: str) -> None:
 def run(cfg: DictConfig, run_dir: Path) -> dict:
     """One run: data → model → Trainer → test once → run directory; returns `metrics.json`."""
     # ---- data, before TensorFlow starts its threads (the tokenizer may fork workers) ----------
+    from han.trackers import check_installed, make_tracker, uses_tensorboard
+
+    check_installed(cfg)  # a missing tracker package fails now, not after the data work
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare(cfg.dataset, cfg.paths, int(cfg.seed), cfg.workers, bool(cfg.progress))
     rundir.check_data(run_dir, _data_digest(data))  # a resume on other data is refused here
@@ -224,9 +233,12 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     # ---- training: every epoch scored on validation, the best one kept -------------------------
     # The chief alone writes TensorBoard; the loop only calls back with each epoch's logs.
-    tensorboard = TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg) if chief else None
+    # logger=tensorboard (default) | mlflow | wandb (han/trackers.py)
+    tensorboard = (TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg)
+                   if chief and uses_tensorboard(cfg) else None)
+    tracker = make_tracker(cfg, run_dir) if chief else None
     trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress),
-                      callbacks=[tensorboard.on_epoch_end] if tensorboard else [])
+                      callbacks=[logger.on_epoch_end for logger in (tensorboard, tracker) if logger])
     state = trainer.fit(functools.partial(build_inputs, data, cfg, "train"), validation)
 
     # ---- test: read once, here, with the weights validation chose ------------------------------
@@ -269,8 +281,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     if chief:
         write_predictions(run_dir / "predictions.csv", test_source.docs, test_probs, data.classes)
         model.save(run_dir / "model.keras")
-        if tensorboard:
-            tensorboard.finish(metrics)
+        for logger in (tensorboard, tracker):
+            if logger:
+                logger.finish(metrics)
         # Last: a run directory with metrics.json is a finished run (han.rundir).
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     log.info(

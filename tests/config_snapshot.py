@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
+CONF = Path(os.environ.get("HAN_SNAPSHOT_CONF", Path(__file__).resolve().parents[1] / "conf"))
 # Environment variables the paths group reads: cleared, so the snapshot is the same on any host.
 _ENV = ("HAN_ROOT", "HAN_DATA_DIR", "HAN_DATA_MIRROR", "NLTK_DATA")
 
@@ -27,7 +27,7 @@ def cases() -> dict[str, tuple[str, list[str]]]:
     """name ─► (primary config, overrides): each option of each group in turn."""
     found: dict[str, tuple[str, list[str]]] = {"train": ("train", [])}
     # hparams_search is left out: it needs the optional Optuna sweeper plugin.
-    for group in ("dataset", "model", "trainer", "runtime", "experiment", "levers"):
+    for group in ("dataset", "model", "trainer", "runtime", "experiment", "levers", "logger"):
         for option in _options(group):
             found[f"{group}={option}"] = ("train", [f"{group}={option}"])
     found["predict"] = ("predict", ["run_dir=x", "input=-"])

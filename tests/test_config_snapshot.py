@@ -1,6 +1,7 @@
 """Every resolved config (each preset, dataset, model and group option) is the one recorded
 before the typed settings of issue #24 (tests/fixtures/resolved_configs.json, made by
-`python tests/config_snapshot.py` at ab6d5d2), except for the intended changes listed here."""
+`HAN_SNAPSHOT_CONF=<a main checkout>/conf python tests/config_snapshot.py`: at ab6d5d2, and again
+at 7838c3e, when issue 26 landed), except for the intended changes listed here."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_unreachable_url_says_what_to_do(tmp_path: Path) -> None:
     assert isinstance(info.value, RuntimeError)
     assert url in message
     assert f"put bbc-fulltext.zip into {tmp_path / 'raw'} or into a mirror folder" in message
-    assert "dataset.mirror" in message and MIRROR_ENV in message
+    assert "paths.mirror" in message and MIRROR_ENV in message
     assert list((tmp_path / "raw").iterdir()) == []
 
 

@@ -12,16 +12,17 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 # Lowest first. A module may import its own layer and those before it, never one after it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
-              "han.schema", "han.settings", "han.evaluation", "han.optimizers")),
+              "han.schema", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
+              "han.runconfig")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
     ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
                "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",
-               "han.rundir")),
+               "han.rundir", "han.trackers")),
     # The command line on top: han/cli.py and the modules that are commands (one `main` each).
     ("commands", ("han.cli", "han.train", "han.predict", "han.export", "han.nltk_setup",
-                  "han.data.__main__", "han.analysis.*", "han.evaluate")),
+                  "han.data.__main__", "han.analysis.*", "han.evaluate", "han.search")),
 ]
 # data and layers are side by side: neither imports the other.
 APART = {("data", "layers"), ("layers", "data")}

@@ -476,6 +476,8 @@ def _export_and_documents(run_dir: Path, bbc: pd.DataFrame, tmp_path: Path):
 
     export = export_run(run_dir, tmp_path / "export")  # what `make export RUN=...` runs
     assert (export / "saved_model" / "saved_model.pb").is_file()
+    # the guide travels with the export: an installed copy has no docs/ folder to point at
+    assert (export / "SERVING.md").read_text() == (REPO / "docs" / "SERVING.md").read_text()
     table = predictions(run_dir)
     ids = list(table.index[:6])
     files = []

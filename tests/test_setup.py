@@ -61,7 +61,7 @@ def test_fresh_machine_han_data_fails_in_one_line_then_setup_makes_it_work(tmp_p
                                 timeout=120)
         assert result.returncode == 2, result.stderr[-3000:]
         [line] = result.stderr.strip().splitlines()
-        assert "punkt_tab" in line and "make setup" in line and "paths.nltk_data" in line
+        assert "punkt_tab" in line and "han-nltk-setup" in line and "paths.nltk_data" in line
     setup = subprocess.run(
         [sys.executable, "-m", "han.nltk_setup", "--target", str(nltk_home)],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
@@ -96,8 +96,10 @@ def test_a_wheel_build_ships_every_config_inside_the_package(tmp_path):
     finally:
         setuptools.setup = original
     written = module.copy_configs(tmp_path)
-    shipped = sorted(p.relative_to(tmp_path / "han" / "conf") for p in written)
+    shipped = sorted(p.relative_to(tmp_path / "han" / "conf") for p in written if p.suffix == ".yaml")
     assert shipped == sorted(p.relative_to(REPO / "conf") for p in (REPO / "conf").rglob("*.yaml"))
+    # the serving guide that han-export copies beside an export (an installed copy has no docs/)
+    assert (tmp_path / "han" / "SERVING.md").read_text() == (REPO / "docs" / "SERVING.md").read_text()
     # Installed, han reads its own han/conf; in a checkout, the top-level conf/.
     assert _config_dir(tmp_path / "han") == tmp_path / "han" / "conf"
     assert _config_dir(REPO / "han") == REPO / "conf"
@@ -131,6 +133,14 @@ def test_installed_wheel_runs_han_train_from_another_folder(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                     "-w", str(wheels), str(REPO)], check=True, capture_output=True, timeout=600,
                    env=env)
+    # One top-level package (issue #26): experiments/ ships as han.experiments, not beside han
+    import zipfile
+
+    [wheel] = wheels.glob("han_attention-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")} == {"han"}
+    assert "han/experiments/compare.py" in names and "han/conf/train.yaml" in names
+    assert "han/experiments/records.py" in names and "han/SERVING.md" in names
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300, env=env)
     pip = venv / "bin" / "pip"
     subprocess.run([str(pip), "install", "--no-deps", "--no-index", *map(str, wheels.glob("*.whl"))],

@@ -149,9 +149,13 @@ def test_every_launcher_search_and_experiment_composes():
         slurm = _compose(["hydra/launcher=han_submitit_slurm"]).hydra.launcher
         assert slurm.gpus_per_node == 1 and slurm.timeout_min > 0 and "partition" in slurm
 
+        from han.search import distribution
+
         for search in sorted(p.stem for p in (CONF / "hparams_search").glob("*.yaml")):
             cfg = _compose([f"hparams_search={search}"])
-            assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+            assert cfg.search.direction in ("maximize", "minimize")
+            for key, expression in cfg.search.params.items():  # every range parses for Optuna
+                assert distribution(key, str(expression)) is not None
 
         experiments = sorted(p.stem for p in (CONF / "experiment").glob("*.yaml"))
         assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "levers_compare",
@@ -187,7 +191,7 @@ def test_no_config_group_sets_hydra_mode_and_sweep_presets_say_minus_m():
         text = path.read_text()
         data = yaml.safe_load(text) or {}
         assert "mode" not in (data.get("hydra") or {}), path
-        if path.parent.name in ("experiment", "hparams_search") and "sweeper" in text:
+        if path.parent.name == "experiment" and "sweeper" in text:
             commands = [line for line in text.splitlines() if "python -m han.train" in line]
             assert commands or "make compare" in text, path  # make compare passes -m
             assert all(" -m " in c.split("han.train", 1)[1] + " " for c in commands), path
@@ -258,8 +262,8 @@ def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):
     monkeypatch.setattr(han.train, "run", lambda cfg, run_dir: fake)
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = _compose(["hparams_search=han_optuna"])
-        assert cfg.hydra.sweeper.direction == "maximize"
-        assert set(cfg.hydra.sweeper.params) == {
+        assert cfg.search.direction == "maximize"
+        assert set(cfg.search.params) == {
             "trainer.learning_rate", "model.dropout", "model.gru_units", "trainer.clipnorm",
             "model.embedding_init"}
         with open_dict(cfg):
@@ -273,14 +277,41 @@ def test_main_returns_validation_macro_f1_never_test(monkeypatch, tmp_path):
             HydraConfig.instance().cfg = None
 
 
+def test_search_parses_hydra_sweep_syntax_into_optuna_distributions():
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    from han.search import distribution
+
+    assert distribution("a", "tag(log, interval(0.0001, 0.01))") == FloatDistribution(1e-4, 1e-2, log=True)
+    assert distribution("a", "interval(0.0, 0.5)") == FloatDistribution(0.0, 0.5)
+    assert distribution("a", "tag(int, interval(2, 8))") == IntDistribution(2, 8)
+    assert distribution("a", "1.0,5.0,null") == CategoricalDistribution([1.0, 5.0, None])
+    assert distribution("a", "choice(random, word2vec)") == CategoricalDistribution(["random", "word2vec"])
+    assert distribution("a", "range(1, 4)") == CategoricalDistribution([1, 2, 3])
+
+
+def test_a_search_preset_given_to_han_train_points_at_han_search(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "han.train", "-m", "hparams_search=han_optuna"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "han-search hparams_search=han_optuna" in result.stderr.strip().splitlines()[-1]
+
+
 def test_optuna_search_runs_two_trials(tmp_path, bbc_csv):
-    # model.gru_units from the command line is a fixed value, so optuna searches the other four
-    # parameters.
+    """han-search with current Optuna: two trials, each a han.train run in its own directory.
+    model.gru_units from the command line is a fixed value, so optuna searches the other four
+    parameters."""
+    import optuna
+
+    assert int(optuna.__version__.split(".")[0]) >= 4
     sweep_dir = tmp_path / "optuna"
-    result = sweep(sweep_dir, bbc_csv, "hparams_search=han_optuna", "hydra.sweeper.n_trials=2")
+    command = [sys.executable, "-m", "han.search", "hparams_search=han_optuna", "search.n_trials=2",
+               *csv_run_args(bbc_csv, bbc_csv.parent / "cache"), "trainer.epochs=1",
+               "--dir", str(sweep_dir)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     best = yaml.safe_load((sweep_dir / "optimization_results.yaml").read_text())
-    assert best["name"] == "optuna"
+    assert best["name"] == "optuna" and len(best["trials"]) == 2
     assert set(best["best_params"]) == {"trainer.learning_rate", "model.dropout",
                                         "trainer.clipnorm", "model.embedding_init"}
     trials = []

@@ -85,7 +85,7 @@ def test_missing_model_says_how_to_install(monkeypatch, tmp_path):
 
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path)])
     monkeypatch.delenv("NLTK_DATA", raising=False)
-    with pytest.raises(NLTKModelMissing, match=r"`make setup`.*HAN_DATA_MIRROR.*paths\.nltk_data"):
+    with pytest.raises(NLTKModelMissing, match=r"`han-nltk-setup`.*HAN_DATA_MIRROR.*paths\.nltk_data"):
         load_sentence_model(TokenizerSettings(language="english"))
 
 

@@ -145,7 +145,8 @@ def rebuild(folder: Path) -> list[Path]:
         written += write_outputs(pd.read_csv(records / "word_attention.csv.gz"), folder)
     if not written:
         raise FileNotFoundError(f"{records} holds no faithfulness_*.csv.gz, runs.csv or "
-                                "word_attention.csv.gz: run make faithfulness / attention-stats first")
+                                "word_attention.csv.gz: run python -m han.analysis.faithfulness / "
+                                "han.analysis.word_weights first")
     return written
 
 

@@ -15,7 +15,7 @@ from han.data.summary import data_summary, format_summary
 log = logging.getLogger("han.data")
 
 
-@hydra_main(config_name="train", task="data")
+@hydra_main(config_name="data", task="data")
 def main(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     data = prepare(cfg.dataset, cfg.paths, cfg.seed, cfg.workers, cfg.progress)

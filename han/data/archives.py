@@ -54,8 +54,8 @@ _MODAPTE = {"TRAIN": "train", "TEST": "test"}
 def _corrupt(path: Path, err: BaseException) -> DataError:
     return DataError(
         f"{path} is damaged or truncated ({type(err).__name__}: {err}). Delete it so it is "
-        "downloaded again, or replace the copy in the mirror folder (dataset.mirror / "
-        "HAN_DATA_MIRROR) if it came from there."
+        "downloaded again, or replace the copy in the mirror folder (setting paths.mirror / "
+        "env HAN_DATA_MIRROR) if it came from there."
     )
 
 

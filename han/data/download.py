@@ -64,7 +64,7 @@ def _unavailable(url: str, target: Path, reason: str) -> DatasetUnavailableError
     return DatasetUnavailableError(
         f"could not download {url}: {reason}. To work without the network, put "
         f"{target.name} into {target.parent} or into a mirror folder "
-        f"(setting dataset.mirror / env {MIRROR_ENV})."
+        f"(setting paths.mirror / env {MIRROR_ENV})."
     )
 
 

@@ -156,6 +156,9 @@ def _load_table(path: Path, fmt: str, sep: str | None = None) -> tuple[pd.DataFr
     """
     try:
         if fmt == "parquet":
+            from han.extras import require_parquet
+
+            require_parquet()  # an extra: the error names it
             return pd.read_parquet(path), None
         if fmt == "jsonl":
             return _load_jsonl(path)

@@ -91,8 +91,8 @@ def load_sentence_model(settings: TokenizerSettings):
 
         raise NLTKModelMissing(
             f"NLTK's punkt_tab sentence model for '{settings.language}' was not found in "
-            f"{', '.join(map(str, nltk.data.path))}. Install it with `make setup` (or "
-            f"`python -m han.nltk_setup`; offline it reads punkt_tab.zip from HAN_DATA_MIRROR), "
+            f"{', '.join(map(str, nltk.data.path))}. Install it with `han-nltk-setup` (`make setup` "
+            f"in a checkout; offline it reads punkt_tab.zip from HAN_DATA_MIRROR), "
             f"or point NLTK_DATA or the setting paths.nltk_data at a folder that holds "
             f"tokenizers/punkt_tab/"
         ) from err
