@@ -404,6 +404,9 @@ def typed(group: str, node: Any) -> Any:
     schema = schema_of(group, node)
     if isinstance(node, DictConfig) and issubclass(OmegaConf.get_type(node) or dict, schema):
         return node
+    if "defaults" in node:  # a group's YAML file read as it is: its defaults list names the schema
+        node = {k: v for k, v in node.items() if k != "defaults"} if not isinstance(
+            node, DictConfig) else OmegaConf.masked_copy(node, [k for k in node if k != "defaults"])
     try:
         return OmegaConf.merge(OmegaConf.structured(schema), node)
     except OmegaConfBaseException as err:
