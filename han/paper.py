@@ -37,6 +37,7 @@ class ContextAttention(keras.layers.Layer):
     def __init__(self, attention_dim: int, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.attention_dim = int(attention_dim)
+        self.supports_masking = True  # the mask is `real`, given explicitly; none goes on
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
         dim = int(input_shape[-1])
@@ -45,6 +46,9 @@ class ContextAttention(keras.layers.Layer):
                                     initializer="zeros")                          # b
         self.context = self.add_weight(name="context", shape=(self.attention_dim,),
                                        initializer="random_normal")               # u_w / u_s
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        return None
 
     def call(self, h: Any, real: Any) -> tuple[Any, Any]:
         """h (N, T, D), real (N, T) bool -> (pooled (N, D), a (N, T))."""
