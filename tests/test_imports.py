@@ -13,7 +13,7 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
               "han.schema", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
-              "han.runconfig")),
+              "han.runconfig", "han._version")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
     ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.runtime",

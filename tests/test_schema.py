@@ -10,8 +10,11 @@ from han import schema
 
 HAN = Path(__file__).resolve().parents[1] / "han"
 # Reads of records, not of settings: data_summary.json's "view" of runs made before it recorded
-# keep_words and wrap_long_sentences; a finished run's metrics.json.
-RECORDS = {("han/data/encode.py", "from_json"), ("han/train.py", "_claim")}
+# keep_words and wrap_long_sentences; a finished run's metrics.json; the logger of a run saved
+# before the logger group existed (#26: it wrote TensorBoard).
+RECORDS = {("han/data/encode.py", "from_json"), ("han/train.py", "_claim"),
+           ("han/trackers.py", "final_metrics"), ("han/trackers.py", "make_tracker"),
+           ("han/trackers.py", "check_installed"), ("han/trackers.py", "uses_tensorboard")}
 
 
 def _setting_names() -> set[str]:
