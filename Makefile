@@ -48,7 +48,7 @@ lock: ## Re-pin requirements.lock with hashes from pyproject.toml (the dev insta
 data: setup ## Prepare and cache a dataset, print its summary (DATASET=news|imdb|reuters|csv)
 	$(PY) -m han.data dataset=$(or $(DATASET),news) $(ARGS)
 
-train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr)
+train: setup ## Train and evaluate one model (DATASET=, MODEL=han|han_avg|han_max|han_uniform|flat|flat_avg|tfidf_lr|ngram_tfidf_lr|majority|svm_unigram|svm_bigram|svm_avgsg|paragraph_vector; docs/TABLE2.md)
 	$(PY) -m han.train $(if $(DATASET),dataset=$(DATASET)) $(if $(MODEL),model=$(MODEL)) $(ARGS)
 
 sweep: setup ## Hydra multirun, e.g. ARGS="model=flat,han seed=0,1,2"
@@ -82,7 +82,7 @@ faithfulness: setup ## Attention vs gradient and leave-one-out, erasure, permuta
 	$(PY) -m han.analysis.faithfulness $(RUN) $(ARGS)
 
 attention-tables: setup ## Rebuild the attention tables and figures of DIR=docs/results/attention_<dataset> from its records
-	$(PY) -m han.analysis.summary $(DIR)
+	$(PY) -m han.analysis.summary $(DIR) $(ARGS)
 
 export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for serving (RUN=<run dir>; docs/SERVING.md)
 	$(PY) -m han.export $(RUN) $(ARGS)

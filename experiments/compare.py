@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import records
+from . import records, table2
 from .folds import fold_summary, pool_folds
 from .headline import headline
 from .levers import choices_markdown, choose_levers
@@ -313,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--title", default=None, help="with --publish: the table's title")
     parser.add_argument("--command", action="append", default=[],
                         help="with --publish: a command that produced the sweep (repeatable)")
+    parser.add_argument("--table2", action="store_true",
+                        help="add the Table 2 section (automatic for experiment=table2 sweeps)")
     args = parser.parse_args(argv)
     for source in args.sources:
         if not source.is_dir():
@@ -335,6 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     md, table, runs = build(runs_all, failed, meta, args, sweep)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "comparison.csv", out / "comparison.md"]
+    if not table.empty and table2.wanted(runs_all, args.table2):  # the paper's Table 2 shape
+        shaped = table2.section(table, runs, args.bootstrap, args.seed)
+        at = md.index("## All models")
+        md = md[:at] + shaped + md[at:]
+        (out / "table2.md").write_text("\n".join(shaped))
+        written.append(out / "table2.md")
     if not table.empty:
         plot(table, out / "comparison.png", runs)
         source = args.publish or args.sources[0]

@@ -47,7 +47,7 @@ def difference(r: dict, prefix: str = "") -> str:
             f"p {fmt_p(r[f'{prefix}p'])} (Holm {fmt_p(r[f'{prefix}p_holm'])})")
 
 
-def _cell(row: pd.Series) -> str:
+def accuracy_cell(row: pd.Series) -> str:
     """Pooled test accuracy [95% interval] (runs), or mean ± sd where there are no predictions."""
     n = int(row["n_runs"])
     if pd.isna(row.get("test_accuracy_pooled")):
@@ -73,7 +73,7 @@ def headline(table: pd.DataFrame) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for dataset, group in table.groupby("dataset", sort=True):
         rows = group.set_index("model")
-        cells = [str(dataset)] + [_cell(rows.loc[m]) if m in rows.index else "—" for m in models]
+        cells = [str(dataset)] + [accuracy_cell(rows.loc[m]) if m in rows.index else "—" for m in models]
         if has_baseline:
             best = rows["baseline"].dropna()
             cells.append(str(best.iloc[0]) if len(best) else "none")

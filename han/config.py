@@ -156,8 +156,14 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
             and issubclass(schema, tuple(MODELS.values())):
         errors.append(f"model.family is {str(family)!r} but model.name={cfg.get('name')} is a "
                       f"{schema.__name__}; choose a {family} model with model=<name> instead")
-    if family == "linear":
-        _check(errors, cfg, "model", {"max_iter": integer(1), "min_df": integer(1)})
+    if family == "linear":  # Table 2's linear rows; features and classifier are typed choices
+        _check(errors, cfg, "model", {
+            "max_iter": integer(1), "min_df": integer(1), "embedding_dim": integer(1),
+            "word2vec_window": integer(1), "word2vec_epochs": integer(1, nullable=True),
+            "vector_size": integer(1), "pv_window": integer(1), "pv_epochs": integer(1),
+            "pv_min_count": integer(1), "pv_negative": integer(0)})
+        if "pv_modes" in cfg and not list(cfg.pv_modes):
+            errors.append("model.pv_modes is []; list one or both of: dm, dbow")
         return
     _check(errors, cfg, "model", {
         "embedding_dim": integer_or("from_file"),  # from_file: a pretrained file's size

@@ -36,8 +36,8 @@ from typing import Any  # noqa: UP035 - OmegaConf reads Optional[...] annotation
 from omegaconf import MISSING
 
 __all__ = [
-    "Cluster", "DedupMode", "EmbeddingInit", "Family", "KeepWords", "Monitor", "Optimizer",
-    "Pooling", "Precision", "Strategy", "better",
+    "Classifier", "Cluster", "DedupMode", "EmbeddingInit", "Family", "Features", "KeepWords",
+    "Monitor", "Optimizer", "PVMode", "Pooling", "Precision", "Strategy", "better",
     "DatasetSettings", "DATASETS", "ArchiveDataset", "BBCDataset", "IMDBDataset", "ReutersDataset",
     "ZhangDataset", "TangDataset", "TableDataset", "NearDuplicates", "Split", "TokenizerSettings", "VocabSettings",
     "ModelSettings", "NetworkModel", "HierarchicalModel", "FlatModel", "LinearModel", "MODELS",
@@ -91,6 +91,30 @@ class Pooling(StrEnum):
     attention = "attention"
     average = "average"
     max = "max"
+
+
+class Features(StrEnum):
+    """A linear row's document features (han/baselines.py, han/document_vectors.py)."""
+
+    tfidf = "tfidf"
+    average_sg = "average_sg"
+    paragraph_vector = "paragraph_vector"
+    none = "none"
+
+
+class Classifier(StrEnum):
+    """A linear row's classifier (han/baselines.py)."""
+
+    logistic = "logistic"
+    svm = "svm"
+    majority = "majority"
+
+
+class PVMode(StrEnum):
+    """Paragraph Vector's training modes (Le & Mikolov 2014), concatenated in the order given."""
+
+    dm = "dm"
+    dbow = "dbow"
 
 
 class EmbeddingInit(StrEnum):
@@ -300,15 +324,29 @@ class FlatModel(NetworkModel):
 
 @dataclass
 class LinearModel(ModelSettings):
-    """TF-IDF + logistic regression (han/baselines.py)."""
+    """Table 2's linear rows: document features + a linear classifier, C chosen on validation
+    (han/baselines.py). The defaults are TF-IDF + logistic regression (`model=tfidf_lr`); the
+    word2vec settings are AverageSG's (`features: average_sg`), the pv_* Paragraph Vector's."""
 
     family: Family = Family.linear
+    features: Features = Features.tfidf
+    classifier: Classifier = Classifier.logistic
     ngram_range: list[int] = field(default_factory=lambda: [1, 1])
     max_features: int | None = 50000
     sublinear_tf: bool = True
     min_df: int = 1
     C_grid: list[float] = field(default_factory=lambda: [1.0, 10.0, 100.0, 1000.0, 10000.0])
     max_iter: int = 1000
+    embedding_dim: int = 200          # average_sg: the skip-gram vectors' size
+    word2vec_window: int = 5
+    word2vec_epochs: int | None = None  # null: ~10M tokens (han/embeddings.py)
+    pv_modes: list[PVMode] = field(default_factory=lambda: [PVMode.dm])
+    vector_size: int = 100            # per mode
+    pv_window: int = 10
+    pv_epochs: int = 20               # training passes, and inference steps per document
+    pv_min_count: int = 1
+    pv_negative: int = 5
+    pv_infer_train: bool = True       # fit the classifier on inferred training vectors
     # A lever set (conf/levers/) sets these for every model of a sweep; a linear model has no
     # such lever and ignores them.
     embedding_init: EmbeddingInit | None = None

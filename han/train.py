@@ -28,7 +28,7 @@ from han.data.prepare import PreparedData, prepare
 from han.data.summary import data_summary
 from han.io import atomic_open, atomic_write_text
 from han.provenance import code_version
-from han.schema import Monitor
+from han.schema import Monitor, typed
 from han.trainer import Trainer, make_optimizer, probabilities
 
 if TYPE_CHECKING:
@@ -100,20 +100,31 @@ def _write_data(data: PreparedData, run_dir: Path, **found: Any) -> None:
 
 
 def fit_linear(
-    model_cfg, data: PreparedData, monitor: str, run_dir: Path, prefix: str = ""
+    model_cfg, data: PreparedData, monitor: str, run_dir: Path, prefix: str = "",
+    seed: int = 0, cache_dir: Path | str | None = None,
 ) -> tuple[dict, object]:
-    """Fit a TF-IDF baseline on train, C chosen on validation; test read once, here.
+    """Fit a linear model (han.baselines) on train, C chosen on validation; test read once, here.
 
     Writes `<prefix>predictions.csv` and returns the metrics (without the run header) and the
     fitted model.
     """
     import time
 
+    from han.document_vectors import make_featurizer
     from han.evaluation import classification_metrics
 
     start = time.perf_counter()
+    model_cfg = typed("model", model_cfg)  # the bag-of-words baseline comes as a mapping
     train, validation, test = (data.splits[s] for s in ("train", "validation", "test"))
-    model, history = fit_baseline(model_cfg, train, validation, data.classes, monitor)
+
+    def word2vec(settings: dict):  # AverageSG: the networks' word2vec of the training split
+        from han.embeddings import embedding_matrix
+
+        return embedding_matrix(settings, data, seed, 1, cache_dir)
+
+    featurizer = make_featurizer(model_cfg, word2vec, seed)
+    model, history = fit_baseline(model_cfg, train, validation, data.classes, monitor,
+                                  featurizer, seed)
     seconds = time.perf_counter() - start
     best = next(h for h in history if h["C"] == model.C)
     test_probs = model.probabilities(test)
@@ -144,7 +155,8 @@ def run_linear(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
 
     tracker = make_tracker(cfg, run_dir)  # MLflow / W&B: the config now, the metrics at the end
     _write_data(data, run_dir)
-    fitted, model = fit_linear(cfg.model, data, str(cfg.trainer.monitor), run_dir)
+    fitted, model = fit_linear(cfg.model, data, str(cfg.trainer.monitor), run_dir,
+                               seed=int(cfg.seed), cache_dir=cfg.paths.cache_dir)
     metrics = _header(cfg, data, "linear") | fitted
     model.save(run_dir / MODEL_FILE)
     if tracker:
@@ -152,8 +164,9 @@ def run_linear(cfg: DictConfig, data: PreparedData, run_dir: Path) -> dict:
     # Last: a run directory with metrics.json is a finished run (han.rundir).
     atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=1))
     test = metrics["test"]
-    log.info("test accuracy %.4f, macro-F1 %.4f (C=%g chosen on validation %s)",
-             test["accuracy"], test["macro_f1"], model.C, cfg.trainer.monitor)
+    log.info("test accuracy %.4f, macro-F1 %.4f (C=%s chosen on validation %s)",
+             test["accuracy"], test["macro_f1"], "none" if model.C is None else f"{model.C:g}",
+             cfg.trainer.monitor)
     return metrics
 
 

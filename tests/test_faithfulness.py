@@ -10,9 +10,16 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from han.analysis.erasure import leave_one_out, remove_sentences, remove_top, remove_words, tvd
+from han.analysis.erasure import (
+    leave_one_out,
+    probabilities,
+    remove_sentences,
+    remove_top,
+    remove_words,
+    tvd,
+)
 from han.analysis.faithfulness import chunk_records
-from han.analysis.probe import gradient_importance, permute_real, probe
+from han.analysis.probe import gradient_importance, permute_real, probe, word_leave_one_out
 from han.analysis.summary import faithfulness_table, rebuild, run_row
 from han.analysis.word_weights import occurrences, write_outputs
 from tests.test_models import VOCAB, random_docs, tiny_model
@@ -119,6 +126,17 @@ def test_removing_words_and_sentences_gives_shorter_real_documents() -> None:
     scores = np.array([[0.1, 0.9, 0.5, 0.99], [0.2, 0.3, 0.0, 0.0]])  # padding's score ignored
     np.testing.assert_array_equal(remove_top(ids, scores, 2, "word"), [[5, 0, 0, 0], [8, 9, 0, 0]])
     assert tvd(np.array([1.0, 0.0]), np.array([0.25, 0.75])) == pytest.approx(0.75)
+
+
+def test_word_leave_one_out_equals_running_every_erased_document() -> None:
+    model = tiny_model("han")
+    ids = random_docs(11, docs=4, sentences=4, words=5)
+    ids[0, 1] = 0  # an empty slot between real sentences
+    ids[0, 2, 1:] = 0  # a one-word sentence: removing its word removes the sentence
+    for doc in ids:
+        variants, _ = leave_one_out(doc, "word")
+        np.testing.assert_allclose(word_leave_one_out(model, doc, batch_size=3),
+                                   probabilities(model, variants), atol=1e-5)
 
 
 def test_forced_attention_shows_full_erasure_sensitivity_to_its_word() -> None:

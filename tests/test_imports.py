@@ -13,10 +13,11 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
               "han.schema", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
-              "han.runconfig", "han._version")),
+              "han.runconfig", "han._version", "han.report_style")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
-    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.runtime",
+    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines",
+               "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
                "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",
                "han.rundir", "han.trackers")),

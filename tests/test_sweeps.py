@@ -161,7 +161,8 @@ def test_every_launcher_search_and_experiment_composes():
         assert experiments == ["imdb_baseline", "imdb_flat", "imdb_han", "levers_compare",
                                "news_compare", "news_compare_quick", "news_han",
                                "paper_amazon", "paper_han", "paper_imdb10", "paper_yahoo",
-                               "paper_yelp13", "paper_yelp14", "paper_yelp15", "results_table"]
+                               "paper_yelp13", "paper_yelp14", "paper_yelp15", "results_table",
+                               "table2"]
         for experiment in experiments:
             assert _compose([f"experiment={experiment}"]).trainer.batch_size > 0
 

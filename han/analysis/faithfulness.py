@@ -30,7 +30,13 @@ import tensorflow as tf
 from scipy.stats import kendalltau
 
 from han.analysis.erasure import leave_one_out, probabilities, remove_top, tvd
-from han.analysis.probe import check_probeable, gradient_importance, permute_real, probe
+from han.analysis.probe import (
+    check_probeable,
+    gradient_importance,
+    permute_real,
+    probe,
+    word_leave_one_out,
+)
 
 log = logging.getLogger("han.analysis")
 LEVELS = ("word", "sentence")
@@ -60,9 +66,9 @@ def _permuted(model: Any, level: str) -> Any:
     key = (id(model), level)
     if key not in _PERMUTED:
         name = "word_reweigh" if level == "word" else "sentence_reweigh"
-        _PERMUTED[key] = tf.function(
+        _PERMUTED[key] = tf.function(  # one trace for every shape: tracing costs more than a chunk
             lambda ids, seed: probe(model, ids, **{name: permute_real(seed)})["probabilities"],
-            reduce_retracing=True)
+            input_signature=[tf.TensorSpec([None, None, None], tf.int32), tf.TensorSpec([], tf.int64)])
     return _PERMUTED[key]
 
 
@@ -72,7 +78,7 @@ def _permutation_tvd(model: Any, ids: np.ndarray, base: np.ndarray, level: str,
     tiled `permutations` times and every row draws its own permutation."""
     tiled = np.tile(ids, (permutations, 1, 1))
     run = _permuted(model, level)
-    probs = np.concatenate([run(tf.constant(tiled[s : s + batch_size]), tf.constant(seed + s, tf.int64)).numpy()
+    probs = np.concatenate([run(tf.constant(tiled[s : s + batch_size], tf.int32), tf.constant(seed + s, tf.int64)).numpy()
                             for s in range(0, len(tiled), batch_size)])
     return tvd(base[None], probs.reshape(permutations, *base.shape)).T
 
@@ -93,9 +99,10 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
         rng = np.random.default_rng([seed, int(doc_indices[row])])
         for level in LEVELS:
             att, grad = _scores(out, grads, row, level)
-            loo, _ = leave_one_out(ids[row], level)
-            variants.append(loo)
-            owners.append((row, level, "loo", len(loo)))
+            if level == "sentence":
+                loo, _ = leave_one_out(ids[row], level)
+                variants.append(loo)
+                owners.append((row, level, "loo", len(loo)))
             real = ids[row] != 0 if level == "word" else (ids[row] != 0).any(-1)
             rand = np.where(real, rng.random(real.shape), -1.0)
             for k in KS[level]:
@@ -105,6 +112,8 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
                     variants.append(remove_top(ids[row], scores, k, level)[None])
                     owners.append((row, level, f"{by}_{k}", 1))
     probs = probabilities(model, np.concatenate(variants), batch_size)
+    # Word level: the same leave-one-out outputs, without re-reading the untouched sentences.
+    owners += [(row, "word", "loo", -1) for row in range(len(ids))]
     perm = {level: _permutation_tvd(model, ids, base, level, permutations,
                                     seed * 1_000_003 + int(doc_indices[0]), batch_size)
             for level in LEVELS}
@@ -113,8 +122,11 @@ def chunk_records(model: Any, ids: np.ndarray, doc_indices: Sequence[int], seed:
                for row in range(len(ids)) for level in LEVELS}
     start = 0
     for row, level, kind, count in owners:
-        p = probs[start : start + count]
-        start += count
+        if count < 0:
+            p = word_leave_one_out(model, ids[row], batch_size)
+        else:
+            p = probs[start : start + count]
+            start += count
         rec = records[(row, level)]
         y = predicted[row]
         if kind == "loo":
@@ -146,18 +158,30 @@ def columns() -> list[str]:
 def run_records(run_dir: Path, sample_size: int = 0, seed: int = 0, permutations: int = 20,
                 chunk: int = 8) -> pd.DataFrame:
     """The records of a saved run's test documents (or a seeded sample of them)."""
-    from tqdm import tqdm
-
     from han.analysis.runs import load_test_docs, sample
 
     docs = load_test_docs(run_dir)
-    check_probeable(docs.run.model)
     chosen = sample(len(docs), sample_size, seed)
     log.info("%s: %d of %d test documents", run_dir, len(chosen), len(docs))
+    return records_for(docs, chosen, seed, permutations, chunk)
+
+
+def records_for(docs: Any, chosen: np.ndarray, seed: int = 0, permutations: int = 20,
+                chunk: int = 8) -> pd.DataFrame:
+    """The records of the test documents at `chosen` of a run's `TestDocs`. With chunk=1 every
+    document's values depend on nothing but the document, the seed and the model."""
+    from tqdm import tqdm
+
+    check_probeable(docs.run.model)
     rows = []
     for start in tqdm(range(0, len(chosen), chunk), desc="faithfulness", unit="chunk"):
         indices = chosen[start : start + chunk]
         rows += chunk_records(docs.run.model, docs.padded(indices), indices, seed, permutations)
+    return records_frame(docs, rows, seed, len(chosen))
+
+
+def records_frame(docs: Any, rows: list[dict[str, Any]], seed: int, sample_size: int) -> pd.DataFrame:
+    """chunk_records' rows (in document order) as the written records: provenance first."""
     frame = pd.DataFrame(rows).reindex(columns=["doc", "level", "predicted_index", *columns()])
     frame.insert(1, "id", docs.ids[frame["doc"]])
     frame.insert(2, "label", docs.labels[frame["doc"]])
@@ -165,7 +189,7 @@ def run_records(run_dir: Path, sample_size: int = 0, seed: int = 0, permutations
     for key, value in reversed(docs.provenance().items()):
         frame.insert(0, key, value)
     frame["sample_seed"] = seed
-    frame["sample_size"] = len(chosen)
+    frame["sample_size"] = sample_size
     return frame.drop(columns="doc")
 
 
@@ -179,9 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seeded sample of test documents (0: all of them)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample and random ranks")
     parser.add_argument("--permutations", type=int, default=20)
+    parser.add_argument("--chunk", type=int, default=8,
+                        help="documents per model batch (1: each document's values independent "
+                             "of the others', as the IMDB records were made)")
     parser.add_argument("--out", type=Path, default=None, help="folder (default: the run's)")
     args = parser.parse_args(argv)
-    frame = run_records(args.run_dir, args.sample, args.seed, args.permutations)
+    frame = run_records(args.run_dir, args.sample, args.seed, args.permutations, args.chunk)
     out = args.out or args.run_dir
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"faithfulness_{frame['run'].iloc[0]}.csv.gz"

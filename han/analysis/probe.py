@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import tensorflow as tf
 
 from han.layers.attention import AttentionPooling
@@ -58,6 +59,31 @@ def _pool(layer: Any, values: Any, positions: Any, mask: Any, reweigh: Reweigh |
     return pooled, weights
 
 
+def _word_level(model: Any, packed: Any, scale: Any = None, reweigh: Reweigh | None = None,
+                differentiable: bool = False) -> tuple[Any, Any]:
+    """Eqs. 5-7 on real sentences (S, T), one per row: sentence vectors s_i (S, 2H) and α_it (S, T)."""
+    word_mask = packed != 0
+    encoder = model.word_encoder
+    embedded = tf.cast(encoder.embedding(packed), tf.float32)  # x_it
+    if scale is not None:
+        embedded *= scale[..., None]
+    rows, index = BidirectionalGRU.as_rows(embedded)
+    words = encoder.rnn.run(rows, index, word_mask, training=differentiable, real_only=True)
+    return _pool(model.word_attention, words, tf.where(word_mask), word_mask, reweigh)
+
+
+def _sentence_level(model: Any, grid: Any, counts: Any,
+                    reweigh: Reweigh | None = None) -> tuple[Any, Any]:
+    """Eqs. 8-10 and the classifier on left-aligned sentence vectors (B, L, 2H), the first
+    `counts` (B,) of each row real: probabilities (B, C) and α_i on the grid (B, L)."""
+    grid_mask = tf.sequence_mask(counts, tf.shape(grid)[1])
+    states = model.sentence_encoder(grid, mask=grid_mask, training=False)
+    positions = tf.where(grid_mask)
+    document, weights = _pool(model.sentence_attention, tf.gather_nd(states, positions),
+                              positions, grid_mask, reweigh)
+    return model._classify(document, False), weights
+
+
 def probe(
     model: Any,
     ids: Any,
@@ -79,30 +105,18 @@ def probe(
     shape = tf.shape(ids, out_type=tf.int64)
     slots = tf.where(sentence_mask)  # (S, 2)
     packed = tf.boolean_mask(ids, sentence_mask)  # (S, T)
-    word_mask = packed != 0
-
-    # Word level (eqs. 5-7), each real sentence on its own row.
-    encoder = model.word_encoder
-    embedded = tf.cast(encoder.embedding(packed), tf.float32)  # x_it
     if word_scale is not None:
-        embedded *= tf.boolean_mask(tf.cast(word_scale, tf.float32), sentence_mask)[..., None]
-    rows, index = BidirectionalGRU.as_rows(embedded)
-    words = encoder.rnn.run(rows, index, word_mask, training=differentiable, real_only=True)
-    sentences, word_weights = _pool(model.word_attention, words, tf.where(word_mask), word_mask,
-                                    word_reweigh)  # s_i (S, 2H)
+        word_scale = tf.boolean_mask(tf.cast(word_scale, tf.float32), sentence_mask)
+    sentences, word_weights = _word_level(model, packed, word_scale, word_reweigh, differentiable)
     if sentence_scale is not None:
         sentences *= tf.boolean_mask(tf.cast(sentence_scale, tf.float32), sentence_mask)[:, None]
 
-    # Sentence level (eqs. 8-10) on the model's left-aligned grid.
+    # The sentence level reads the sentences left-aligned, as the model does.
     rank = tf.cumsum(tf.cast(sentence_mask, tf.int64), axis=1) - 1
     rows = tf.stack([slots[:, 0], tf.boolean_mask(rank, sentence_mask)], axis=1)
     grid = tf.scatter_nd(rows, sentences, tf.stack([shape[0], shape[1], tf.shape(sentences, out_type=tf.int64)[1]]))
-    grid_mask = tf.sequence_mask(tf.reduce_sum(tf.cast(sentence_mask, tf.int32), 1), tf.shape(ids)[1])
-    states = model.sentence_encoder(grid, mask=grid_mask, training=False)
-    grid_positions = tf.where(grid_mask)
-    document, grid_weights = _pool(model.sentence_attention, tf.gather_nd(states, grid_positions),
-                                   grid_positions, grid_mask, sentence_reweigh)
-    probabilities = model._classify(document, False)
+    counts = tf.reduce_sum(tf.cast(sentence_mask, tf.int32), 1)
+    probabilities, grid_weights = _sentence_level(model, grid, counts, sentence_reweigh)
 
     sentence_weights = tf.gather(grid_weights, tf.maximum(rank, 0), batch_dims=1)
     sentence_weights *= tf.cast(sentence_mask, tf.float32)
@@ -147,3 +161,59 @@ def gradient_importance(model: Any, ids: Any) -> dict[str, Any]:
     sentence *= tf.cast(tf.reduce_any(ids != 0, -1), tf.float32)
     return {"probabilities": probs.numpy(), "word": tf.abs(word).numpy(),
             "sentence": tf.abs(sentence).numpy()}
+
+
+def word_leave_one_out(model: Any, ids: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    """Probabilities (n, C) of one document (L, T) with each of its n real words removed, in
+    reading order (as `erasure.leave_one_out(ids, "word")` lists them).
+
+    The same numbers as running the model on the n erased documents, at a fraction of the cost:
+    removing a word changes only its own sentence's vector s_i, so the other sentences are
+    encoded once and only the n shortened sentences go through the word level. A sentence left
+    without words is dropped, as the model skips an empty sentence.
+    """
+    from han.analysis.erasure import remove_words
+
+    ids = np.asarray(ids)
+    real = np.flatnonzero((ids != 0).any(-1))
+    units = np.argwhere(ids != 0)  # (n, 2): slot, position
+    rank = np.searchsorted(real, units[:, 0])  # the unit's sentence among the real ones
+    shortened = remove_words(ids[units[:, 0]], np.eye(ids.shape[1], dtype=bool)[units[:, 1]])
+    kept = (shortened != 0).any(-1)
+    base = _compiled(model, "words")(tf.constant(ids[real], tf.int32))  # (Ls, D)
+    changed = np.zeros((len(units), base.shape[1]), np.float32)
+    for start in range(0, int(kept.sum()), batch_size):
+        rows = shortened[kept][start : start + batch_size]
+        changed[np.flatnonzero(kept)[start : start + batch_size]] = _compiled(model, "words")(tf.constant(rows, tf.int32)).numpy()
+    # Source row of each grid slot: the document's own sentences, one of them replaced (row
+    # n_real + j: variant j's shortened sentence) or, when it emptied, removed (the rest move up).
+    n_real = len(real)
+    source = np.tile(np.arange(n_real), (len(units), 1))
+    source[np.arange(len(units)), rank] = n_real + np.arange(len(units))
+    for j in np.flatnonzero(~kept):
+        source[j] = np.append(np.delete(source[j], rank[j]), n_real + len(units))  # a zero row
+    table = np.concatenate([base.numpy(), changed, np.zeros((1, base.shape[1]), np.float32)])
+    counts = np.where(kept, n_real, n_real - 1).astype(np.int32)
+    out = [_compiled(model, "document")(tf.constant(table[source[s : s + batch_size]]),
+                                        tf.constant(counts[s : s + batch_size], tf.int32)).numpy()
+           for s in range(0, len(units), batch_size)]
+    return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+
+_COMPILED: dict[tuple[int, str], Any] = {}
+
+
+def _compiled(model: Any, part: str) -> Any:
+    """The word level (sentences (S, T) -> s_i) or the sentence level (grid, counts ->
+    probabilities) of `model`, traced once per model."""
+    key = (id(model), part)
+    if key not in _COMPILED:
+        if part == "words":
+            _COMPILED[key] = tf.function(lambda packed: _word_level(model, packed)[0],
+                                         input_signature=[tf.TensorSpec([None, None], tf.int32)])
+        else:
+            _COMPILED[key] = tf.function(
+                lambda grid, counts: _sentence_level(model, grid, counts)[0],
+                input_signature=[tf.TensorSpec([None, None, None], tf.float32),
+                                 tf.TensorSpec([None], tf.int32)])
+    return _COMPILED[key]

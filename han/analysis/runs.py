@@ -93,7 +93,8 @@ def load_test_docs(run_dir: Path) -> TestDocs:
 
 def sample(count: int, size: int, seed: int) -> np.ndarray:
     """`size` of `count` document indices drawn without replacement (seeded), sorted; all when
-    size is 0 or at least count."""
+    size is 0 or at least count. The first `size` of one seeded permutation, so a larger sample
+    holds every smaller one (an analysis stopped early has a sample of the same draw)."""
     if size <= 0 or size >= count:
         return np.arange(count)
-    return np.sort(np.random.default_rng(seed).choice(count, size, replace=False))
+    return np.sort(np.random.default_rng(seed).permutation(count)[:size])

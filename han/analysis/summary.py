@@ -126,23 +126,26 @@ def uniform_table(runs: pd.DataFrame) -> str:
     return text
 
 
-def rebuild(folder: Path) -> list[Path]:
-    """Every table and figure of `folder` from `folder/records/`."""
+def rebuild(folder: Path, out: Path | None = None) -> list[Path]:
+    """Every table and figure of `folder` from `folder/records/`, written to `out` (default:
+    `folder` itself; tests/test_published.py rebuilds into a temporary folder and compares)."""
     from han.analysis.word_weights import write_outputs
 
     records, written = folder / "records", []
+    dest = Path(out) if out is not None else folder
+    dest.mkdir(parents=True, exist_ok=True)
     files = sorted(records.glob("faithfulness_*.csv.gz"))
     if files:
         frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
-        faithfulness_summary(frame).to_csv(folder / "faithfulness.csv", index=False,
+        faithfulness_summary(frame).to_csv(dest / "faithfulness.csv", index=False,
                                            float_format="%.4f")
-        atomic_write_text(folder / "faithfulness.md", faithfulness_table(frame))
-        written += [folder / "faithfulness.md", folder / "faithfulness.csv"]
+        atomic_write_text(dest / "faithfulness.md", faithfulness_table(frame))
+        written += [dest / "faithfulness.md", dest / "faithfulness.csv"]
     if (records / "runs.csv").is_file():
-        atomic_write_text(folder / "uniform_baseline.md", uniform_table(pd.read_csv(records / "runs.csv")))
-        written.append(folder / "uniform_baseline.md")
+        atomic_write_text(dest / "uniform_baseline.md", uniform_table(pd.read_csv(records / "runs.csv")))
+        written.append(dest / "uniform_baseline.md")
     if (records / "word_attention.csv.gz").is_file():
-        written += write_outputs(pd.read_csv(records / "word_attention.csv.gz"), folder)
+        written += write_outputs(pd.read_csv(records / "word_attention.csv.gz"), dest)
     if not written:
         raise FileNotFoundError(f"{records} holds no faithfulness_*.csv.gz, runs.csv or "
                                 "word_attention.csv.gz: run python -m han.analysis.faithfulness / "
@@ -153,8 +156,9 @@ def rebuild(folder: Path) -> list[Path]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="a docs/results/attention_<dataset> folder")
+    parser.add_argument("--out", type=Path, default=None, help="write there (default: the folder)")
     args = parser.parse_args(argv)
-    for path in rebuild(args.folder):
+    for path in rebuild(args.folder, args.out):
         print(f"wrote {path}")
     return 0
 

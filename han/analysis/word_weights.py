@@ -1,6 +1,6 @@
 """The paper's Figures 3-4 for any run and word: the distribution of a word's attention weight.
 
-Yang et al. (2016, section 3.6) plot, for every occurrence of `good` (Figure 3) and `bad`
+Yang et al. (2016, section 3.5) plot, for every occurrence of `good` (Figure 3) and `bad`
 (Figure 4) in the test documents, its word attention weight α_it (eq. 6: the word's share of its
 sentence, in [0, 1]) — over all documents (a), then per rating of the review (b-f). Here the same
 quantity α_it is plotted per class and, where the dataset has them (IMDB: `<id>_<rating>.txt`),
@@ -39,6 +39,11 @@ def occurrences(docs, words: Sequence[str], batch_size: int = 64,
     classes = np.asarray(docs.classes)
     parts = []
     chosen = np.arange(len(docs)) if chosen is None else np.asarray(chosen)
+    every = np.concatenate(list(targets.values()))
+    # Only documents holding a studied word go through the model (on IMDB about half of them).
+    holding = [chosen[i : i + 1024][np.isin(docs.words(chosen[i : i + 1024]), every).any((1, 2))]
+               for i in range(0, len(chosen), 1024)]
+    chosen = np.concatenate(holding) if holding else chosen
     for start in range(0, len(chosen), batch_size):
         indices = chosen[start : start + batch_size]
         ids_batch, words_batch = docs.padded(indices), docs.words(indices)

@@ -7,6 +7,7 @@ encodes every split. `python -m han.data dataset=imdb` (`make data`) prints a su
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,9 @@ def dedup_settings(dataset_cfg: Mapping) -> dedup.DedupSettings:
                                shingle=int(cfg.near_duplicates.shingle))
 
 
+_FOUND: dict[str, dedup.Duplicates] = {}
+
+
 def drop_duplicates(corpus: Corpus, dataset_cfg: Mapping) -> tuple[Corpus, dict, np.ndarray]:
     """One copy of every duplicate group (han/data/dedup.py), before any split is drawn.
 
@@ -100,7 +104,14 @@ def drop_duplicates(corpus: Corpus, dataset_cfg: Mapping) -> tuple[Corpus, dict,
     it is the survivor of a group.
     """
     settings = dedup_settings(dataset_cfg)
-    found = dedup.find_duplicates(corpus.lexicon, corpus.tokens, corpus.doc_tokens, settings)
+    # One search per corpus and process: the attention analyses load several runs (seeds) of one
+    # dataset, and the near-duplicate search on IMDB costs more than the rest of prepare.
+    digest = hashlib.blake2b(corpus.tokens.tobytes() + corpus.doc_tokens.tobytes()
+                             + repr((settings, len(corpus.lexicon))).encode(),
+                             digest_size=16).hexdigest()
+    if digest not in _FOUND:
+        _FOUND[digest] = dedup.find_duplicates(corpus.lexicon, corpus.tokens, corpus.doc_tokens, settings)
+    found = _FOUND[digest]
     keep = dedup.keep_mask(found, corpus.source_split)
     counts = dedup.report(found, keep, corpus.labels, corpus.source_split, corpus.ids,
                           settings.mode)

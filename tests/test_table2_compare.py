@@ -1,0 +1,159 @@
+"""experiments.table2 on hand-built experiment=table2 sweeps with known answers: the paper's
+groups and order, its own figures beside ours, and the paired questions with Holm."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from experiments import table2
+from experiments.compare import main
+
+CLASSES = ["a", "b", "c"]
+N_DOCS = 60
+IDS = [f"{i:03d}" for i in range(N_DOCS)]
+LABELS = [CLASSES[i % 3] for i in range(N_DOCS)]
+# model: (family, documents wrong on test, validation accuracy)
+MODELS = {
+    "majority": ("linear", 40, 0.33),
+    "svm_unigram": ("linear", 9, 0.80),   # the best linear row on test ...
+    "tfidf_lr": ("linear", 12, 0.85),     # ... but this one is best on validation: it is picked
+    "lstm": ("network", 20, 0.70),
+    "lstm_grnn": ("network", 10, 0.82),
+    "han_avg": ("network", 8, 0.86),
+    "han": ("network", 2, 0.90),
+    "flat": ("network", 15, 0.75),        # not a row of Table 2
+}
+
+
+def _write_job(sweep: Path, num: int, model: str, seed: int, dataset: str) -> None:
+    family, wrong, val_acc = MODELS[model]
+    job = sweep / str(num)
+    (job / ".hydra").mkdir(parents=True)
+    overrides = ["experiment=table2", f"dataset={dataset}", f"seed={seed}", f"model={model}"]
+    (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    # Each seed gets a different first wrong document, so the paired rows differ by seed.
+    wrong_docs = {(seed + k) % N_DOCS for k in range(wrong)}
+    predicted = [CLASSES[(CLASSES.index(y) + 1) % 3] if i in wrong_docs else y
+                 for i, y in enumerate(LABELS)]
+    pd.DataFrame({"id": IDS, "label": LABELS, "predicted": predicted}).to_csv(
+        job / "predictions.csv", index=False)
+    metrics = {
+        "dataset": dataset, "model": model, "family": family, "seed": seed, "num_classes": 3,
+        "classes": CLASSES,
+        "test": {"accuracy": (N_DOCS - wrong) / N_DOCS, "macro_f1": 0.5, "loss": 0.5},
+        "validation": {"accuracy": val_acc, "macro_f1": val_acc, "loss": 0.4, "best_epoch": 1},
+        "train": {"epochs": 1, "seconds": 1.0, "docs_per_second": 100.0},
+    }
+    (job / "metrics.json").write_text(json.dumps(metrics))
+
+
+def sweep_of(root: Path, dataset: str) -> Path:
+    num = 0
+    for seed in (0, 1):
+        for model in MODELS:
+            _write_job(root, num, model, seed, dataset)
+            num += 1
+    return root
+
+
+def _section(md: str) -> str:
+    start = md.index("## Table 2")
+    return md[start:md.index("## All models")]
+
+
+def test_a_table2_sweep_is_shaped_like_the_papers_table_with_its_figures(tmp_path, capsys):
+    sweep = sweep_of(tmp_path / "yelp", "yelp13")
+    assert main([str(sweep), "--bootstrap", "500"]) == 0  # recognised by its overrides
+    md = (sweep / "comparison.md").read_text()
+    section = _section(md)
+    assert (sweep / "table2.md").read_text().strip() == section.strip()
+    lines = section.splitlines()
+    # The paper's groups, in its order, each row under its group, in the paper's order.
+    groups = [i for i, line in enumerate(lines) if line.startswith("| **")]
+    assert [lines[i].split("**")[1] for i in groups] == [*table2.GROUPS, "not in Table 2"]
+    body = [line for line in lines if line.startswith("|  | ") and "Methods" not in line]
+    methods = [line.split(" | ")[1] for line in body]
+    assert methods == [r.method for r in table2.ROWS]
+    # Ours beside the paper's own Yelp'13 figure, quoted as the paper prints it.
+    row = {line.split(" | ")[1]: line for line in body}
+    assert "paper, Yelp'13" in section
+    assert row["HN-ATT"].endswith("| 68.2 |") and "96.67" in row["HN-ATT"]
+    assert row["Majority"].endswith("| 35.6 |") and row["LSTM-GRNN"].endswith("| 65.1 |")
+    assert row["BoW TFIDF"].endswith("| — |")  # Zhang et al. did not run Yelp'13
+    assert "not reproduced" in row["SVM + SSWE"] and "not reproduced" in row["SVM + TextFeatures"]
+    assert "no runs" in row["Conv-GRNN"]
+    assert "| flat |" in section  # a model outside Table 2 is still shown, apart
+
+
+def test_the_questions_are_paired_tests_with_holm_and_the_best_linear_row_from_validation(
+        tmp_path):
+    sweep = sweep_of(tmp_path / "yelp", "yelp13")
+    assert main([str(sweep), "--bootstrap", "500"]) == 0
+    runs = pd.read_csv(sweep / "comparison.csv")
+    assert set(runs["model"]) == set(MODELS)
+    section = _section((sweep / "comparison.md").read_text())
+    tests = [line.split(" | ") for line in section.splitlines()
+             if line.startswith("| yelp13 | ")]
+    pairs = {(t[2], t[3]): t[4] for t in tests}
+    # The best linear row is the best on validation (tfidf_lr), not on test (svm_unigram).
+    assert ("han", "tfidf_lr") in pairs and ("lstm_grnn", "tfidf_lr") in pairs
+    # HN-ATT minus LSTM-GRNN: 8 more documents right of 60, in both seeds: +13.33 points.
+    assert pairs[("han", "lstm_grnn")].startswith("+13.33 [")
+    assert pairs[("lstm_grnn", "lstm")].startswith("+16.67 [")
+    # Rows without runs are listed, untested, and left out of Holm's count.
+    assert pairs[("conv_grnn", "cnn_word")] == "n/a" and pairs[("han", "han_max")] == "n/a"
+    tested = [p for p in pairs.values() if p != "n/a"]
+    holm = [float(re.search(r"Holm ([0-9.e-]+)", p).group(1)) for p in tested]
+    raw = [float(re.search(r"p ([0-9.e-]+) ", p).group(1)) for p in tested]
+    assert len(tested) == 6 and all(h >= r for h, r in zip(holm, raw, strict=True))
+    assert "no runs of `conv_grnn`, `cnn_word`; not tested" in section
+
+
+def test_a_dataset_outside_the_paper_gets_no_paper_column(tmp_path):
+    sweep = sweep_of(tmp_path / "news", "news")
+    assert main([str(sweep), "--bootstrap", "200"]) == 0
+    section = _section((sweep / "comparison.md").read_text())
+    assert "paper," not in section and "news is not one of the paper's datasets" in section
+
+
+def test_a_sweep_of_another_experiment_gets_no_table2_unless_asked(tmp_path):
+    sweep = sweep_of(tmp_path / "yelp", "yelp13")
+    for overrides in sweep.rglob("overrides.yaml"):
+        overrides.write_text(overrides.read_text().replace("experiment=table2",
+                                                           "experiment=results_table"))
+    assert main([str(sweep), "--bootstrap", "200"]) == 0
+    assert "## Table 2" not in (sweep / "comparison.md").read_text()
+    assert main([str(sweep), "--bootstrap", "200", "--table2"]) == 0
+    assert "## Table 2" in (sweep / "comparison.md").read_text()
+
+
+@pytest.mark.parametrize("dataset", sorted(table2.PAPER_COLUMNS))
+def test_every_paper_column_is_a_dataset_config_and_every_row_has_its_figures(dataset,
+                                                                              repo_root):
+    assert (repo_root / "conf" / "dataset" / f"{dataset}.yaml").is_file()
+    for row in table2.ROWS:
+        assert len(row.paper) == len(table2.PAPER_COLUMNS)
+        assert (row.model is None) == bool(row.missing)
+    present = {p.stem for p in (repo_root / "conf" / "model").glob("*.yaml")}
+    sweep = (repo_root / "conf" / "experiment" / "table2.yaml").read_text()
+    swept = re.search(r"model: (\S+)", sweep).group(1).split(",")
+    # The preset sweeps every row whose config exists on this branch, and nothing else.
+    missing = sorted(m for m in table2.MODELS if m in present and m not in swept)
+    assert not missing, f"add {missing} to conf/experiment/table2.yaml's model list"
+    assert sorted(swept) == sorted(m for m in table2.MODELS if m in present)
+
+
+def test_a_published_table2_rebuilds_from_its_records_alone(tmp_path):
+    sweep = sweep_of(tmp_path / "yelp", "yelp13")
+    published = tmp_path / "docs" / "results" / "table2_yelp13"
+    assert main([str(sweep), "--bootstrap", "200", "--publish", str(published)]) == 0
+    first = (published / "table2.md").read_text()
+    assert "HN-ATT" in first and "| 68.2 |" in first
+    (published / "table2.md").unlink()
+    assert main([str(published)]) == 0  # the records keep the jobs' overrides: still Table 2
+    assert (published / "table2.md").read_text() == first
