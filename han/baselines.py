@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from han.data.encode import EncodedDocs
 from han.document_vectors import doc_words
@@ -108,8 +109,7 @@ def _probabilities(classifier, features, num_classes: int) -> np.ndarray:
     scores = np.asarray(classifier.decision_function(features), dtype=np.float64)
     if scores.ndim == 1:  # two classes: the score of the second against the first
         scores = np.stack([np.zeros_like(scores), scores], axis=1)
-    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probs[:, classifier.classes_] = scores / scores.sum(axis=1, keepdims=True)
+    probs[:, classifier.classes_] = softmax(scores, axis=1)
     return probs
 
 

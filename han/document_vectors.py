@@ -72,19 +72,19 @@ def _seeded_start():
 
 
 class _Standardised:
-    """Mean 0, deviation 1 per column, measured on the training split (constant columns kept)."""
+    """Mean 0, deviation 1 per column, measured on the training split (scikit-learn's
+    StandardScaler: a constant column is only centred)."""
 
-    mean: np.ndarray
-    scale: np.ndarray
+    scaler: object
 
     def _fit_scale(self, x: np.ndarray) -> np.ndarray:
-        self.mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        self.scale = np.where(std > 0, std, 1.0).astype(np.float32)
-        return self._scale(x)
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler()
+        return self.scaler.fit_transform(x).astype(np.float32)
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale).astype(np.float32)
+        return self.scaler.transform(x).astype(np.float32)
 
 
 class NoFeatures:

@@ -135,7 +135,8 @@ def test_average_sg_reuses_the_networks_word2vec_of_the_training_split(cfg_for, 
     test = data.splits["test"]
     words = test.tokens[: test.doc_tokens[0]]
     mean = matrix[words[words > 1]].mean(axis=0)
-    expected = (mean - model.vectorizer.mean) / model.vectorizer.scale
+    scaler = model.vectorizer.scaler  # fitted on the training split
+    expected = (mean - scaler.mean_) / scaler.scale_
     np.testing.assert_allclose(model.features(test)[0], expected, rtol=1e-4, atol=1e-4)
 
 
