@@ -264,6 +264,8 @@ def test_a_run_started_before_run_json_is_judged_by_its_hydra_config(tmp_path):
         other = compose("train", ["trainer.epochs=3"])
     run_dir = tmp_path / "old_run"
     (run_dir / ".hydra").mkdir(parents=True)
+    # As an older run saved it: plain YAML (a typed node refuses deletion, han/schema.py).
+    old = OmegaConf.create(OmegaConf.to_container(old, enum_to_str=True))
     with open_dict(old):  # a key the configs gained since, with a null default, changes nothing
         del old.dataset["folds"]
     OmegaConf.save(old, run_dir / ".hydra" / "config.yaml")
