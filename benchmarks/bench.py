@@ -112,10 +112,10 @@ def flat(cfg: DictConfig, result: dict) -> None:
 
     model_cfg = cfg.model
     if not is_flat(model_cfg):  # beside a HAN run: conf/model/flat.yaml with the bench's settings
+        flat_yaml = OmegaConf.load(CONFIG_DIR / "model" / "flat.yaml")
+        flat_yaml.pop("defaults", None)  # the schema it names: build_model reads it typed
         model_cfg = OmegaConf.merge(
-            OmegaConf.load(CONFIG_DIR / "model" / "flat.yaml"),
-            {k: cfg.model[k] for k in ("embedding_init", "dropout", "word_dropout")},
-        )
+            flat_yaml, {k: cfg.model[k] for k in ("embedding_init", "dropout", "word_dropout")})
     flat_cfg = OmegaConf.merge(cfg, {"bench": {"num_docs": int(cfg.bench.flat_docs)}})
     words = int(cfg.dataset.max_tokens)
     data = load(flat_cfg, flat=True, max_tokens=words)

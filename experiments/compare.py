@@ -18,8 +18,9 @@ Every test pairs two models on the same test documents, a document's rows from e
 seed together (``stats``): the difference in accuracy with its 95% bootstrap interval over
 documents, and the two-sided paired permutation p. Each model is tested against the reference
 (``--reference``, default flat) and every network against its dataset's **best baseline**: the
-linear TF-IDF model (``model.family: linear``) with the highest mean *validation* accuracy, so the
-choice never looks at test. A sweep without baseline jobs uses the bag-of-words baseline each
+linear model (``model.family: linear``) with the best mean *validation* score (the jobs'
+``trainer.monitor``, a tie going to the lower loss: ``best_baselines``), so the choice never
+looks at test. A sweep without baseline jobs uses the bag-of-words baseline each
 network run fitted beside itself (``baseline_predictions.csv``). All p-values of one table are
 adjusted together by Holm's method; both are printed.
 """
@@ -35,12 +36,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from han.schema import Monitor, better
+
 from . import records, table2
 from .folds import fold_summary, pool_folds
 from .headline import headline
 from .levers import choices_markdown, choose_levers
 from .render import METRICS, duplicates_markdown, failed_section, plot, to_markdown
-from .runs import FailedJob, collect_runs, has_predictions
+from .runs import DEFAULT_MONITOR, FailedJob, collect_runs, has_predictions
 from .stats import (
     LEVEL,
     bootstrap_intervals,
@@ -53,14 +56,22 @@ TEST_COLUMNS = ["n_paired", "n_docs", "delta_accuracy", "delta_ci_low", "delta_c
 
 
 def best_baselines(runs: pd.DataFrame) -> dict[str, str]:
-    """Per dataset, the linear model with the highest mean validation accuracy (never test)."""
-    linear = runs[runs["family"] == "linear"]
-    means = linear.groupby(["dataset", "model"])["val_accuracy"].mean().reset_index()
-    return {
-        dataset: str(group.sort_values(["val_accuracy", "model"], ascending=[False, True])
-                     .iloc[0]["model"])
-        for dataset, group in means.groupby("dataset")
-    }
+    """Per dataset, the linear model validation chooses (never test): the selection rule of
+    every choice (`han.schema.better`) on the model's mean validation scores over its jobs, the
+    monitored metric first (the jobs' `trainer.monitor`), a tie to the lower mean loss, then the
+    model's name."""
+    best: dict[str, str] = {}
+    for dataset, linear in runs[runs["family"] == "linear"].groupby("dataset", sort=True):
+        monitors = linear["monitor"].dropna() if "monitor" in linear else pd.Series()
+        monitor = Monitor(str(monitors.mode().iat[0]) if len(monitors) else DEFAULT_MONITOR)
+        chosen: tuple[str, float, float] | None = None
+        for model, group in linear.groupby("model", sort=True):
+            means = {key: float(group[f"val_{key}"].mean()) for key in Monitor}
+            if chosen is None or better(monitor.score(means), means["loss"], *chosen[1:]):
+                chosen = (str(model), monitor.score(means), means["loss"])
+        if chosen is not None:
+            best[str(dataset)] = chosen[0]
+    return best
 
 
 def _correct(frame: pd.DataFrame, predicted: str = "predicted", label: str = "label") -> pd.Series:
@@ -259,9 +270,9 @@ def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
            f"seed {args.seed}; a document's rows from every seed resampled together). p: "
            f"two-sided paired permutation test over documents ({args.bootstrap} sign patterns, "
            "exact when fewer exist), H0: the two models are exchangeable on every document; "
-           "p Holm: adjusted over all tests of this table. Best baseline: the linear TF-IDF "
-           "model with the highest mean validation accuracy; the networks are tested against "
-           "it the same way. Documents differ between seeds where the seed draws the split."]
+           "p Holm: adjusted over all tests of this table. Best baseline: the linear model "
+           "with the best mean validation score (trainer.monitor, a tie going to the lower "
+           "loss); the networks are tested against it the same way. Documents differ between seeds where the seed draws the split."]
     md += ["", "## Duplicates removed before splitting", "",
            "Per dataset, from the jobs' data_summary.json (`dataset.dedup`, han/data/dedup.py): "
            "one copy of each group survives; an official test set is never changed.", "",

@@ -16,6 +16,8 @@ import math
 
 import pandas as pd
 
+from han.schema import Monitor, better
+
 # Overrides that name the slot (or the whole sweep), not the variant.
 SLOT_KEYS = ("seed", "model", "dataset", "dataset.fold", "dataset.folds", "experiment")
 DEFAULTS = "(defaults)"
@@ -38,15 +40,18 @@ def _variants(runs: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _sort_key(row: pd.Series) -> tuple[float, float, str]:
-    monitor = str(row.get("monitor") or "macro_f1")
-    if monitor == "loss":
-        score = -float(row["val_loss"])
-    else:
-        score = float(row.get(f"val_{monitor}", math.nan))
-    loss = float(row["val_loss"]) if not pd.isna(row["val_loss"]) else math.inf
-    # Larger score first, then lower loss, then the variant's name so the choice is stable.
-    return (-score if not math.isnan(score) else math.inf, loss, str(row["variant"]))
+def _best(group: pd.DataFrame) -> int:
+    """The job validation chooses: the selection rule of every choice (`han.schema.better`:
+    the monitored score, a tie to the lower loss), then the variant's name so it is stable."""
+    best: tuple[int, float, float] | None = None
+    for i in sorted(group.index, key=lambda i: str(group.loc[i, "variant"])):
+        row = group.loc[i]
+        score = Monitor(str(row.get("monitor") or "macro_f1")).score(row, prefix="val_")
+        loss = float(row["val_loss"]) if not pd.isna(row["val_loss"]) else math.inf
+        if best is None or better(score, loss, best[1], best[2]):
+            best = (i, score, loss)
+    assert best is not None
+    return best[0]
 
 
 def choose_levers(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -71,7 +76,7 @@ def choose_levers(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[
         chosen: dict[str, int] = dict.fromkeys(offered, 0)
         slots = 0
         for _, group in per_model.groupby(["seed", "fold"], sort=True):
-            best = min(group.index, key=lambda i: _sort_key(group.loc[i]))
+            best = _best(group)
             keep.append(best)
             chosen[group.loc[best, "variant"]] += 1
             slots += 1

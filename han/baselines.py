@@ -29,29 +29,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import softmax
 
 from han.data.encode import EncodedDocs
 from han.document_vectors import doc_words
 from han.evaluation import classification_metrics
 from han.io import atomic_open
+from han.schema import Classifier, LinearModel, Monitor, better, typed
 
 log = logging.getLogger(__name__)
 
 FAMILY = "linear"
 MODEL_FILE = "model.joblib"
-CLASSIFIERS = ("logistic", "svm", "majority")
 # The bag-of-words baseline every network run fits beside itself (`baseline: true`): the
-# settings of conf/model/tfidf_lr.yaml.
-BAG_OF_WORDS = {
-    "name": "tfidf_lr",
-    "family": FAMILY,
-    "ngram_range": [1, 1],
-    "max_features": 50000,
-    "sublinear_tf": True,
-    "min_df": 1,
-    "C_grid": [1.0, 10.0, 100.0, 1000.0, 10000.0],
-    "max_iter": 1000,
-}
+# defaults of LinearModel (han/schema.py), which conf/model/tfidf_lr.yaml keeps.
+BAG_OF_WORDS = {"name": "tfidf_lr", "family": FAMILY}
 
 
 def is_linear(model_cfg: Mapping) -> bool:
@@ -80,7 +72,7 @@ class LinearBaseline:
     def features(self, docs: EncodedDocs):
         return features(self.vectorizer, docs)
 
-    def predict_proba(self, docs: EncodedDocs) -> np.ndarray:
+    def probabilities(self, docs: EncodedDocs) -> np.ndarray:
         """Class probabilities (len(docs), num_classes), columns in the run's class order."""
         return _probabilities(self.classifier, self.features(docs), self.num_classes)
 
@@ -117,39 +109,35 @@ def _probabilities(classifier, features, num_classes: int) -> np.ndarray:
     scores = np.asarray(classifier.decision_function(features), dtype=np.float64)
     if scores.ndim == 1:  # two classes: the score of the second against the first
         scores = np.stack([np.zeros_like(scores), scores], axis=1)
-    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-    probs[:, classifier.classes_] = scores / scores.sum(axis=1, keepdims=True)
+    probs[:, classifier.classes_] = softmax(scores, axis=1)
     return probs
 
 
-def _classifier(cfg: Mapping, C: float | None, seed: int):
-    kind = str(cfg.get("classifier", "logistic"))
-    if kind == "majority":
+def _classifier(cfg: LinearModel, C: float | None, seed: int):
+    if cfg.classifier == Classifier.majority:
         from sklearn.dummy import DummyClassifier
 
         return DummyClassifier(strategy="prior")  # predicts the most frequent training class
-    if kind == "svm":
+    if cfg.classifier == Classifier.svm:
         from sklearn.svm import LinearSVC
 
-        return LinearSVC(C=C, max_iter=int(cfg.get("max_iter", 1000)), random_state=seed)
-    if kind != "logistic":
-        raise ValueError(f"model.classifier must be one of {CLASSIFIERS}, got {kind!r}")
+        return LinearSVC(C=C, max_iter=int(cfg.max_iter), random_state=seed)
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, max_iter=int(cfg.get("max_iter", 1000)))
+    return LogisticRegression(C=C, max_iter=int(cfg.max_iter))
 
 
 def _vectorizer(cfg: Mapping):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    low, high = (int(n) for n in cfg.get("ngram_range", (1, 1)))
+    low, high = (int(n) for n in cfg.ngram_range)
     return TfidfVectorizer(
         token_pattern=r"\S+",  # the text is vocabulary ids separated by spaces
         lowercase=False,
         ngram_range=(low, high),
-        max_features=cfg.get("max_features") and int(cfg["max_features"]),
-        min_df=int(cfg.get("min_df", 1)),
-        sublinear_tf=bool(cfg.get("sublinear_tf", True)),
+        max_features=cfg.max_features and int(cfg.max_features),
+        min_df=int(cfg.min_df),
+        sublinear_tf=bool(cfg.sublinear_tf),
         dtype=np.float32,
     )
 
@@ -170,6 +158,7 @@ def fit_baseline(
     its validation scores), which `metrics.json` records as the run's history.
     """
     start = time.perf_counter()
+    cfg = typed("model", cfg)
     vectorizer = featurizer if featurizer is not None else _vectorizer(cfg)
     if featurizer is not None:
         x_train = featurizer.fit_transform(train)
@@ -177,20 +166,18 @@ def fit_baseline(
         x_train = vectorizer.fit_transform(as_text(train))  # IDF from the training split only
     x_val = features(vectorizer, validation)
     best, best_key, history = None, None, []
-    grid = ([None] if str(cfg.get("classifier")) == "majority"
-            else [float(c) for c in cfg.get("C_grid", BAG_OF_WORDS["C_grid"])])
+    grid = [None] if cfg.classifier == Classifier.majority else [float(c) for c in cfg.C_grid]
     for C in grid:
         classifier = _classifier(cfg, C, seed)
         classifier.fit(x_train, train.labels)
-        model = LinearBaseline(vectorizer, classifier, len(classes), C, str(cfg.get("name")))
+        model = LinearBaseline(vectorizer, classifier, len(classes), C, str(cfg.name))
         probs = _probabilities(classifier, x_val, len(classes))
         val = classification_metrics(validation.labels, probs, list(classes))
-        score = -val["loss"] if monitor == "loss" else val[monitor]
+        score = Monitor(monitor).score(val)
         history.append({"C": C, "val_loss": val["loss"], "val_accuracy": val["accuracy"],
                         "val_macro_f1": val["macro_f1"]})
-        key = (score, -val["loss"])  # as TrainState.improves: a tie goes to the lower loss
-        if best_key is None or key > best_key:
-            best, best_key = model, key
+        if best_key is None or better(score, val["loss"], *best_key):
+            best, best_key = model, (score, val["loss"])
     log.info(
         "%s: C=%s chosen on validation (%d features, %.1f s)",
         best.name, "none" if best.C is None else f"{best.C:g}", x_train.shape[1],

@@ -25,7 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from han.console import (  # re-exported: they live low
+    CONFIG_DIR,
+    UsageError,
+    progress_disable,
+)
 from han.quiet import filter_tf_lines, import_tensorflow, quiet_tensorflow_logs  # re-exported
+from han.rundir import write_hydra_files  # re-exported
 
 __all__ = [
     "CONFIG_DIR", "UsageError", "hydra_main", "run_cli", "import_tensorflow", "progress_disable",
@@ -36,19 +42,6 @@ __all__ = [
 EXIT_USAGE = 2
 
 
-def _config_dir(here: Path | None = None) -> Path:
-    """The configs: inside the installed package (a wheel ships them as ``han/conf``), else the
-    repository's top-level ``conf/`` (a clone, an editable install, ``python -m``)."""
-    here = here or Path(__file__).resolve().parent
-    packaged = here / "conf"
-    return packaged if (packaged / "train.yaml").is_file() else here.parent / "conf"
-
-
-CONFIG_DIR = _config_dir()
-
-
-class UsageError(Exception):
-    """An expected failure that is none of the project's own error types."""
 
 
 def _expected() -> tuple[type[BaseException], ...]:
@@ -96,9 +89,29 @@ def _unknown_override(err: BaseException) -> str | None:
     return unknown_setting(match.group(1), valid)
 
 
+_KINDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or false"}
+
+
+def _bad_value(err: BaseException) -> str | None:
+    """Hydra's "Error merging override k=v" (the schema refused the value, han/schema.py) as
+    `k is 'v'; it must be ...`, the form han.config uses for ranges."""
+    match = re.match(r"Error merging override ([^=]+)=(.*)", str(err).strip())
+    if match is None or err.__cause__ is None:
+        return None
+    key, value = match.group(1).lstrip("+"), match.group(2)
+    cause = str(err.__cause__).strip().splitlines()[0]
+    choices = re.match(r"Invalid value '.*', expected one of \[(.*)\]", cause)
+    if choices:
+        return f"{key} is {value!r}; it must be one of: {choices.group(1)}"
+    kind = re.match(r"Value '.*' of type '.*' could not be converted to (\w+)", cause)
+    if kind and kind.group(1) in _KINDS:
+        return f"{key} is {value!r}; it must be {_KINDS[kind.group(1)]}"
+    return f"{key} is {value!r}: {cause}"
+
+
 def one_line(err: BaseException) -> str:
     """The error as one line: Hydra's multi-line messages folded, its search path dropped."""
-    rewritten = _unknown_override(err)
+    rewritten = _unknown_override(err) or _bad_value(err)
     message = rewritten or str(err)
     if isinstance(err, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError) \
             and err.filename and str(err.filename) not in message:
@@ -161,6 +174,11 @@ def hydra_main(config_name: str, task: str, error_file: bool = False,
     (as Hydra's own decorator does).
     """
     import hydra
+
+    import han.data.readers  # noqa: F401 - every reader's settings join the schema
+    from han.schema import register
+
+    register()  # the typed settings, before Hydra composes (han/schema.py)
 
     def decorate(task_function: Callable[[Any], Any]) -> Callable[..., Any]:
         @functools.wraps(task_function)
@@ -258,31 +276,6 @@ def _job_context() -> tuple[Path | None, list[str], bool]:
             hydra_cfg.mode == RunMode.MULTIRUN)
 
 
-def write_hydra_files(run_dir: Path, cfg: Any) -> None:
-    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them, except
-    that `config.yaml` is resolved, its paths absolute (`han.runconfig`): the run holds from
-    any folder. A config that does not resolve (a failed job's) is written as composed.
-
-    The project's configs set `hydra.output_subdir: null` so that Hydra does not write them
-    before the run directory has been checked (`han.rundir`); they are written here instead.
-    """
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import OmegaConf
-
-    from han.io import atomic_write_text
-    from han.runconfig import resolved_config
-
-    try:
-        config = OmegaConf.create(resolved_config(cfg))
-    except Exception:  # noqa: BLE001 - a missing or broken value: the job fails on it anyway
-        config = cfg
-    hydra_cfg = HydraConfig.instance().cfg
-    folder = Path(run_dir) / ".hydra"
-    for name, node in (("config.yaml", config), ("hydra.yaml", hydra_cfg),
-                       ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
-        atomic_write_text(folder / name, OmegaConf.to_yaml(node))
-
-
 def _record_job_failure(err: BaseException, error_file: bool) -> bool:
     """error.txt in the job's directory; in a multirun, name the job in the error and return
     True (the error must go back to Hydra so that the sweep goes on)."""
@@ -328,7 +321,3 @@ def entry(main: Callable[..., int | None]) -> Callable[[], None]:
 
     return script
 
-
-def progress_disable(progress: bool) -> bool | None:
-    """tqdm's `disable`: bars only on a terminal (None = tqdm's automatic mode), never if off."""
-    return None if progress else True

@@ -1,13 +1,13 @@
-"""The whole config checked in one place, before any data work.
+"""What types cannot say, checked in one place before any data work: ranges and rules across
+settings.
 
-`validate(cfg, task)` is called by every entry point (see `han.cli`) right after Hydra composed
-the config: a typo such as `trainer.epochs=ten` or `trainer.optimizer=adamw` is reported at once,
-with the allowed values, instead of after minutes of tokenising. All problems are reported
-together in one `ConfigError`.
-
-Only the keys that exist are checked for their values; dataset kinds come from
-`han.data.sources.KINDS`. Which keys exist is `han.settings`' business: a key the config files
-do not define is an error there, `+key=value` included.
+Types, defaults and allowed values are the schema's (han/schema.py): Hydra refuses
+`trainer.epochs=ten` or `trainer.optimizer=adamw` while it composes. `validate(cfg, task)` is
+called by every entry point (see `han.cli`) right after: `trainer.batch_size=0` or validation and
+test fractions that add up to 1 are reported at once, instead of after minutes of tokenising, all
+together in one `ConfigError`. The top-level settings (seed, workers, ...) and predict's have no
+schema yet and keep their type checks here. A key the config does not define is an error (the
+schema's, and `han.settings`' for `+key=value`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,8 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-__all__ = ["ConfigError", "validate", "FAMILIES", "POOLING", "OPTIMIZERS", "MONITORS"]
+__all__ = ["ConfigError", "validate"]
 
-FAMILIES = ("hierarchical", "flat", "linear")
-# Pooling per model family (linear models have none).
-POOLING = {"hierarchical": ("attention", "average", "max"), "flat": ("attention", "average", "max")}
-OPTIMIZERS = ("adam", "sgd")
-MONITORS = ("macro_f1", "accuracy", "loss")
-EMBEDDING_INITS = ("random", "word2vec", "pretrained")
-KEEP_WORDS = ("head", "tail", "head_tail")
-STRATEGIES = ("default", "mirrored", "multi_worker")
-CLUSTERS = ("tf_config", "slurm")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 TABLE_FORMATS = ("csv", "tsv", "tab", "jsonl", "json", "ndjson", "parquet", "pq")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
@@ -130,12 +120,19 @@ def int_list(value: Any) -> str | None:
     return "null or a list of GPU indices, e.g. [0,1]"
 
 
+def widths(value: Any) -> str | None:
+    if (isinstance(value, Sequence | ListConfig) and not isinstance(value, str) and len(value)
+            and all(_is_int(v) and v >= 1 for v in value)):
+        return None
+    return "a non-empty list of filter widths in words, e.g. [3,4,5]"
+
+
 def _check(errors: list[str], cfg: Mapping, prefix: str,
            rules: Mapping[str, Callable[[Any], str | None]]) -> None:
-    """Check each key of `rules` that `cfg` holds; a missing key is the code's default."""
+    """Check each key of `rules` that `cfg` holds (the schema's groups hold every key)."""
     for key, rule in rules.items():
         if key not in cfg or (isinstance(cfg, DictConfig) and OmegaConf.is_missing(cfg, key)):
-            continue  # absent: the code's default; ???: reported once by validate()
+            continue  # absent: a group without schema; ???: reported once by validate()
         value = cfg[key]
         problem = rule(value)
         if problem:
@@ -150,34 +147,34 @@ def check_trainer(cfg: Mapping, errors: list[str]) -> None:
         "epochs": integer(1),
         "batch_size": integer(1),
         "eval_batch_size": integer(1),
-        "optimizer": one_of(OPTIMIZERS),
         "learning_rate": number(0, low_open=True),
         "momentum": number(0, 1),
         "clipnorm": number(0, low_open=True, nullable=True),
-        "monitor": one_of(MONITORS),
         "patience": integer(0),
-        "bucket": boolean,
     })
 
 
 def check_model(cfg: Mapping, errors: list[str]) -> None:
-    _check(errors, cfg, "model", {"name": text, "family": one_of(FAMILIES)})
-    family = cfg.get("family")
-    if family in POOLING:
-        _check(errors, cfg, "model", {"pooling": one_of(POOLING[family])})
-    if family == "linear":  # Table 2's linear rows: features and classifier (han/baselines.py)
-        from han.baselines import CLASSIFIERS
-        from han.document_vectors import KINDS, PV_MODES
+    from han.schema import MODELS
 
-        _check(errors, cfg, "model", {"features": one_of(KINDS),
-                                      "classifier": one_of(CLASSIFIERS),
-                                      "pv_infer_train": boolean,
-                                      "vector_size": integer(1), "pv_epochs": integer(1)})
-        modes = cfg.get("pv_modes")
-        if modes is not None and (not list(modes) or set(map(str, modes)) - set(PV_MODES)):
-            errors.append(f"model.pv_modes is {_show(modes)}; it must be a non-empty list of: "
-                          + ", ".join(PV_MODES))
-        return  # the rest (C_grid, ngram_range, ...) is read where it is used
+    family = cfg.get("family")
+    schema = OmegaConf.get_type(cfg) if isinstance(cfg, DictConfig) else None
+    if family in MODELS and schema is not None and schema is not MODELS[family] \
+            and issubclass(schema, tuple(MODELS.values())):
+        errors.append(f"model.family is {str(family)!r} but model.name={cfg.get('name')} is a "
+                      f"{schema.__name__}; choose a {family} model with model=<name> instead")
+    if cfg.get("network") is not None:  # Table 2's networks without attention (han/table2/)
+        check_network(cfg, errors)
+        return
+    if family == "linear":  # Table 2's linear rows; features and classifier are typed choices
+        _check(errors, cfg, "model", {
+            "max_iter": integer(1), "min_df": integer(1), "embedding_dim": integer(1),
+            "word2vec_window": integer(1), "word2vec_epochs": integer(1, nullable=True),
+            "vector_size": integer(1), "pv_window": integer(1), "pv_epochs": integer(1),
+            "pv_min_count": integer(1), "pv_negative": integer(0)})
+        if "pv_modes" in cfg and not list(cfg.pv_modes):
+            errors.append("model.pv_modes is []; list one or both of: dm, dbow")
+        return
     _check(errors, cfg, "model", {
         "embedding_dim": integer_or("from_file"),  # from_file: a pretrained file's size
         "gru_units": integer(1),
@@ -187,28 +184,51 @@ def check_model(cfg: Mapping, errors: list[str]) -> None:
         "embedding_dropout": number(0, 1, high_open=True),
         "sentence_dropout": number(0, 1, high_open=True),
         "word_dropout": number(0, 1, high_open=True),
-        "embedding_init": one_of(EMBEDDING_INITS),
         "word2vec_window": integer(1),
         "word2vec_epochs": integer(1, nullable=True),  # null: sized to the corpus
     })
 
 
+def check_network(cfg: Mapping, errors: list[str]) -> None:
+    """A Table 2 network's sizes; its view (family) and input are the architecture's."""
+    from han.schema import NETWORKS
+
+    network = str(cfg.get("network"))
+    if network not in NETWORKS:
+        errors.append(f"model.network is {network!r}; it must be one of: " + ", ".join(NETWORKS))
+        return
+    fields = NETWORKS[network].__dataclass_fields__
+    if str(cfg.get("family")) != str(fields["family"].default):
+        errors.append(f"model.family is {str(cfg.get('family'))!r} but model.network={network} "
+                      f"reads the {fields['family'].default} view; leave model.family as "
+                      f"conf/model/{network}.yaml sets it")
+    if network == "cnn_char" and str(cfg.get("embedding_init")) != "random":
+        errors.append(f"model.embedding_init is {str(cfg.get('embedding_init'))!r} but "
+                      "model=cnn_char reads one-hot characters, not word embeddings; leave it "
+                      "random")
+    _check(errors, cfg, "model", {
+        "dropout": number(0, 1, high_open=True),
+        "embedding_dim": integer(1), "filter_widths": widths, "filters": integer(1),
+        "lstm_units": integer(1), "gru_units": integer(1), "conv_filters": integer(1),
+        "hidden_units": integer(1), "max_chars": integer(1),
+        "init_stddev": number(0, low_open=True),
+        "word2vec_window": integer(1), "word2vec_epochs": integer(1, nullable=True),
+    })
+
+
 def check_dataset(cfg: Mapping, errors: list[str]) -> None:
-    from han.data.dedup import MODES as DEDUP_MODES
-    from han.data.sources import KINDS
+    from han.data.readers import READERS as DATASETS
 
     _check(errors, cfg, "dataset", {
         "name": text,
-        "kind": one_of(tuple(KINDS)),
+        "kind": one_of(tuple(DATASETS)),
         # null: derived from the training split's length percentiles
         "max_sentences": integer(1, nullable=True),
         "max_words": integer(1, nullable=True),
         "max_tokens": integer(1),
-        "keep_words": one_of(KEEP_WORDS),
-        "wrap_long_sentences": boolean,
+        "max_train_docs": integer(1, nullable=True),
         "sha256": sha256,
         "format": one_of(TABLE_FORMATS, nullable=True),
-        "dedup": one_of(DEDUP_MODES),
         "separator": separator,
     })
     check_folds(cfg, errors)
@@ -222,10 +242,7 @@ def check_dataset(cfg: Mapping, errors: list[str]) -> None:
                {"min_count": integer(1), "max_size": integer(3, nullable=True)})
     tokenizer = cfg.get("tokenizer")
     if isinstance(tokenizer, Mapping):
-        _check(errors, tokenizer, "dataset.tokenizer", {
-            "language": text, "lowercase": boolean, "max_chars": integer(1),
-            "drop_punctuation": boolean,
-        })
+        _check(errors, tokenizer, "dataset.tokenizer", {"language": text, "max_chars": integer(1)})
     split = cfg.get("split")
     if isinstance(split, Mapping):
         _check(errors, split, "dataset.split", {
@@ -258,16 +275,7 @@ def check_folds(cfg: Mapping, errors: list[str]) -> None:
 
 
 def check_runtime(cfg: Mapping, errors: list[str]) -> None:
-    _check(errors, cfg, "runtime", {
-        "strategy": one_of(STRATEGIES),
-        "cluster": one_of(CLUSTERS),
-        "precision": one_of(PRECISIONS),
-        "devices": int_list,
-        "memory_growth": boolean,
-        "logical_cpus": integer(0),
-        "jit_compile": boolean,
-        "deterministic": boolean,
-    })
+    _check(errors, cfg, "runtime", {"devices": int_list, "logical_cpus": integer(0)})
 
 
 def check_top(cfg: Mapping, errors: list[str]) -> None:

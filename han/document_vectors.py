@@ -27,7 +27,7 @@ import functools
 import logging
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -35,10 +35,9 @@ import numpy as np
 from han.data import ragged
 from han.data.encode import EncodedDocs
 from han.data.vocab import Vocabulary
+from han.schema import Features, LinearModel, PVMode
 
 log = logging.getLogger(__name__)
-KINDS = ("tfidf", "average_sg", "paragraph_vector", "none")
-PV_MODES = ("dm", "dbow")
 
 
 def doc_words(docs: EncodedDocs) -> list[list[str]]:
@@ -73,19 +72,19 @@ def _seeded_start():
 
 
 class _Standardised:
-    """Mean 0, deviation 1 per column, measured on the training split (constant columns kept)."""
+    """Mean 0, deviation 1 per column, measured on the training split (scikit-learn's
+    StandardScaler: a constant column is only centred)."""
 
-    mean: np.ndarray
-    scale: np.ndarray
+    scaler: object
 
     def _fit_scale(self, x: np.ndarray) -> np.ndarray:
-        self.mean = x.mean(axis=0)
-        std = x.std(axis=0)
-        self.scale = np.where(std > 0, std, 1.0).astype(np.float32)
-        return self._scale(x)
+        from sklearn.preprocessing import StandardScaler
+
+        self.scaler = StandardScaler()
+        return self.scaler.fit_transform(x).astype(np.float32)
 
     def _scale(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean) / self.scale).astype(np.float32)
+        return self.scaler.transform(x).astype(np.float32)
 
 
 class NoFeatures:
@@ -127,10 +126,10 @@ class ParagraphVectors(_Standardised):
 
     def __init__(self, modes: Sequence[str], vector_size: int, window: int, epochs: int,
                  min_count: int, negative: int, seed: int, infer_train: bool = True) -> None:
-        bad = sorted(set(modes) - set(PV_MODES))
+        bad = sorted(set(modes) - set(PVMode))
         if bad or not modes:
-            raise ValueError(f"model.pv_modes must be a non-empty list of {PV_MODES}, got "
-                             f"{list(modes)}")
+            raise ValueError(f"model.pv_modes must be a non-empty list of: "
+                             f"{', '.join(PVMode)}; got {list(modes)}")
         self.modes, self.vector_size, self.window = list(modes), vector_size, window
         self.epochs, self.min_count, self.negative, self.seed = epochs, min_count, negative, seed
         self.infer_train = infer_train
@@ -177,28 +176,24 @@ class ParagraphVectors(_Standardised):
         return np.hstack(parts)
 
 
-def make_featurizer(cfg: Mapping, matrix_for=None, seed: int = 0):
+def make_featurizer(cfg: LinearModel, matrix_for=None, seed: int = 0):
     """The featurizer `model.features` names (None for TF-IDF, which `han.baselines` builds).
 
     `matrix_for(settings)` returns the word2vec matrix for AverageSG (han.embeddings).
     """
-    kind = str(cfg.get("features", "tfidf"))
-    if kind not in KINDS:
-        raise ValueError(f"model.features must be one of {KINDS}, got {kind!r}")
-    if kind == "tfidf":
+    if cfg.features == Features.tfidf:
         return None
-    if kind == "none":
+    if cfg.features == Features.none:
         return NoFeatures()
-    if kind == "average_sg":
+    if cfg.features == Features.average_sg:
         if matrix_for is None:
             raise ValueError("model.features=average_sg needs the training split's word2vec")
-        settings = {"embedding_init": "word2vec", "embedding_dim": int(cfg["embedding_dim"]),
-                    "word2vec_window": int(cfg.get("word2vec_window", 5)),
-                    "word2vec_epochs": cfg.get("word2vec_epochs")}
+        settings = {"embedding_init": "word2vec", "embedding_dim": int(cfg.embedding_dim),
+                    "word2vec_window": int(cfg.word2vec_window),
+                    "word2vec_epochs": cfg.word2vec_epochs}
         return AverageVectors(matrix_for(settings))
     return ParagraphVectors(
-        modes=list(cfg.get("pv_modes", ["dm"])), vector_size=int(cfg["vector_size"]),
-        window=int(cfg.get("pv_window", 10)), epochs=int(cfg.get("pv_epochs", 20)),
-        min_count=int(cfg.get("pv_min_count", 1)), negative=int(cfg.get("pv_negative", 5)),
-        seed=seed, infer_train=bool(cfg.get("pv_infer_train", True)),
+        modes=[str(mode) for mode in cfg.pv_modes], vector_size=int(cfg.vector_size),
+        window=int(cfg.pv_window), epochs=int(cfg.pv_epochs), min_count=int(cfg.pv_min_count),
+        negative=int(cfg.pv_negative), seed=seed, infer_train=bool(cfg.pv_infer_train),
     )

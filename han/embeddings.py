@@ -17,6 +17,7 @@ import numpy as np
 from han import faults
 from han.data.prepare import PreparedData
 from han.io import atomic_open, remove_stale_tmp
+from han.schema import typed
 
 log = logging.getLogger(__name__)
 # word2vec passes when `model.word2vec_epochs` is null: about this many training tokens in all,
@@ -31,7 +32,7 @@ def word2vec_passes(model_cfg: Mapping, train_tokens: int) -> int:
     A small corpus needs more passes for its vectors to settle (20 beat 5 on BBC News), and a
     large one gets there in gensim's default 5 at a quarter of the cost.
     """
-    value = model_cfg.get("word2vec_epochs")
+    value = typed("model", model_cfg).word2vec_epochs
     if value is not None:
         return int(value)
     low, high = WORD2VEC_PASSES
@@ -49,15 +50,26 @@ def embedding_matrix(
     model_cfg: Mapping, data: PreparedData, seed: int, workers: int = 1,
     cache_dir: Path | str | None = None,
 ) -> np.ndarray | None:
-    """The initial embedding matrix, or None for Keras' random initialisation.
+    """The initial embedding matrix, or None for Keras' random initialisation (what
+    `initial_embedding` returns, without the pretrained file's coverage)."""
+    return initial_embedding(model_cfg, data, seed, workers, cache_dir)[0]
+
+
+def initial_embedding(
+    model_cfg: Mapping, data: PreparedData, seed: int, workers: int = 1,
+    cache_dir: Path | str | None = None,
+) -> tuple[np.ndarray | None, dict | None]:
+    """(the initial embedding matrix or None for Keras' random initialisation, the pretrained
+    file's coverage or None); `data` is read, never changed: the caller records the coverage.
 
     With one worker word2vec is a pure function of the training split, the vocabulary, its
     settings and the seed, so the matrix is cached under `cache_dir` by those: a sweep's models
     of one size on one fold and seed (HAN, HN-AVE, HN-MAX) train word2vec once, not once each.
     """
-    init = str(model_cfg.get("embedding_init", "random"))
+    model_cfg = typed("model", model_cfg)
+    init = str(model_cfg.embedding_init)
     if init == "random":
-        return None
+        return None, None
     if init == "pretrained":
         from han.pretrained import pretrained_matrix
 
@@ -67,8 +79,8 @@ def embedding_matrix(
                          f"{init!r}")
     import gensim
 
-    dim = int(model_cfg["embedding_dim"])
-    window = int(model_cfg.get("word2vec_window", 5))
+    dim = int(model_cfg.embedding_dim)
+    window = int(model_cfg.word2vec_window)
     passes = word2vec_passes(model_cfg, len(data.splits["train"].tokens))
     path = None
     if cache_dir is not None and workers == 1:  # several workers are not reproducible
@@ -77,13 +89,13 @@ def embedding_matrix(
         cached = _cached_matrix(path, (len(data.vocabulary), dim))
         if cached is not None:
             log.info("word2vec (dim %d, %d passes) from the cache %s", dim, passes, path)
-            return cached
+            return cached, None
     matrix = _word2vec(data, dim, window, passes, seed, workers)
     faults.point("word2vec")
     if path is not None:
         with atomic_open(path, "wb") as handle:
             np.save(handle, matrix)
-    return matrix
+    return matrix, None
 
 
 def _cached_matrix(path: Path, shape: tuple[int, int]) -> np.ndarray | None:

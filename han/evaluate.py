@@ -88,16 +88,16 @@ def table_documents(cfg: DictConfig, run: SavedRun) -> tuple[Corpus, np.ndarray,
 def probabilities(run: SavedRun, docs: EncodedDocs) -> np.ndarray:
     """(N, C) probabilities in document order: a network in the batches of its own test split."""
     if run.linear:
-        return run.model.predict_proba(docs)
+        return run.model.probabilities(docs)
+    from han import trainer as loop
     from han.data.pipeline import BatchSource
-    from han.trainer import predict_probs
 
     trainer = run.cfg.trainer
     source = BatchSource.for_pipeline(
         run.view(docs), int(trainer.eval_batch_size), None, flat=run.flat, shuffle=False,
         bucket=bool(trainer.bucket), seed=int(run.cfg.seed), epoch=0,
     )
-    return predict_probs(run.model, source)[0]
+    return loop.probabilities(run.model, source)[0]
 
 
 def evaluate(cfg: DictConfig) -> tuple[dict, Path]:

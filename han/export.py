@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from han.cli import UsageError, entry
+from han.schema import typed
 
 FORMAT_VERSION = 1
 # The serving guide goes into every export (an installed copy has no docs/ folder): a wheel
@@ -36,11 +37,12 @@ def tokenizer_json(cfg, classes: list[str], flat: bool, summary: dict | None = N
     from han.data.prepare import tokenizer_settings
 
     settings = tokenizer_settings(cfg.dataset, cfg.paths)
+    dataset = typed("dataset", cfg.dataset)  # a saved run's config: the schema's defaults
     view = (summary or {}).get("view") or {}
 
     def setting(key: str):
         # null L / T are derived from the training split at run time: the run's summary has them
-        value = cfg.dataset.get(key)
+        value = dataset[key]
         value = view.get(key) if value is None else value
         if value is None:
             raise UsageError(f"dataset.{key} is null in the run's config and its "
@@ -64,10 +66,10 @@ def tokenizer_json(cfg, classes: list[str], flat: bool, summary: dict | None = N
     }
     if flat:
         out |= {"max_tokens": setting("max_tokens"),
-                "keep_words": str(cfg.dataset.get("keep_words", "head"))}
+                "keep_words": str(dataset.keep_words)}
     else:
         out |= {"max_sentences": setting("max_sentences"), "max_words": setting("max_words"),
-                "wrap_long_sentences": bool(cfg.dataset.get("wrap_long_sentences", True))}
+                "wrap_long_sentences": bool(dataset.wrap_long_sentences)}
     return out
 
 

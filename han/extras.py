@@ -11,7 +11,7 @@ import importlib.util
 import re
 from collections.abc import Sequence
 
-from han.cli import UsageError
+from han.console import UsageError
 
 DISTRIBUTION = "han-attention"
 

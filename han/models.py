@@ -1,4 +1,4 @@
-"""HAN (Yang et al. 2016) and the flat attention baseline, built from `conf/model/*.yaml`.
+"""HAN (Yang et al. 2016) and the flat attention model (the reference network), built from `conf/model/*.yaml`.
 
 Both models take one dense int32 id tensor (0 = padding only) and derive every mask from it.
 `model(ids)` gives float32 class probabilities; `model.explain(ids)` adds the attention weights;
@@ -208,13 +208,25 @@ def build_model(
     num_classes: int,
     embedding_matrix: np.ndarray | None = None,
 ) -> keras.Model:
-    """The model described by a `conf/model/*.yaml` group, built for ids of any shape."""
+    """The model described by a `conf/model/*.yaml` group, built for ids of any shape.
+
+    `model.embedding_dim=from_file` takes the size of `embedding_matrix` (pretrained vectors).
+    """
+    from han.schema import typed
+
     if network_of(model_cfg) is not None:  # the other networks of the paper's Table 2
         return build_network(model_cfg, vocab_size, num_classes, embedding_matrix)
-    family = model_cfg.get("family")
+    cfg = typed("model", model_cfg)
+    family = str(cfg.family)
     if family not in FAMILIES:
         raise ValueError(f"model.family must be one of {sorted(FAMILIES)}, got {family!r}")
-    embedding_dim = int(model_cfg["embedding_dim"])
+    if str(cfg.embedding_dim) == "from_file":
+        if embedding_matrix is None:
+            raise ValueError("model.embedding_dim=from_file needs model.embedding_init=pretrained "
+                             "and model.embedding_path")
+        embedding_dim = int(np.shape(embedding_matrix)[1])
+    else:
+        embedding_dim = int(cfg.embedding_dim)
     if embedding_matrix is not None:
         embedding_matrix = np.asarray(embedding_matrix, dtype="float32")
         if embedding_matrix.shape != (vocab_size, embedding_dim):
@@ -227,18 +239,18 @@ def build_model(
         "vocab_size": vocab_size,
         "num_classes": num_classes,
         "embedding_dim": embedding_dim,
-        "gru_units": int(model_cfg["gru_units"]),
-        "attention_dim": int(model_cfg["attention_dim"]),
-        "pooling": str(model_cfg.get("pooling", "attention")),
-        "dropout": float(model_cfg.get("dropout", 0.0)),
-        "embedding_dropout": float(model_cfg.get("embedding_dropout", 0.0)),
-        "word_dropout": float(model_cfg.get("word_dropout", 0.0)),
+        "gru_units": int(cfg.gru_units),
+        "attention_dim": int(cfg.attention_dim),
+        "pooling": str(cfg.pooling),
+        "dropout": float(cfg.dropout),
+        "embedding_dropout": float(cfg.embedding_dropout),
+        "word_dropout": float(cfg.word_dropout),
         "embedding_matrix": embedding_matrix,
-        "name": str(model_cfg.get("name", family)),
+        "name": str(cfg.name),
     }
     if family == "hierarchical":
-        kwargs["sentence_dropout"] = float(model_cfg.get("sentence_dropout", 0.0))
-        kwargs["word_chunks"] = int(model_cfg.get("word_chunks", 1))
+        kwargs["sentence_dropout"] = float(cfg.sentence_dropout)
+        kwargs["word_chunks"] = int(cfg.word_chunks)
     model = FAMILIES[family](**kwargs)
     # Built with unknown sizes, so the saved build config and exports accept any L, T, N.
     model.build((None,) * model.input_rank)

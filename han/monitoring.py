@@ -1,7 +1,7 @@
 """TensorBoard, the one writer of `<run>/tensorboard/`: train and validation scalars, weight and
 attention histograms, attention as text every epoch, and one hparams entry at the end.
 
-The training loop knows nothing of it: `train.py` hands `on_epoch_end` to `Trainer.callbacks`.
+The training loop knows nothing of it: `train.py` gives `on_epoch_end` to the `Trainer` it builds (`callbacks=`).
 """
 
 from __future__ import annotations

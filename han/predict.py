@@ -91,13 +91,12 @@ def report_test_split(run: SavedRun, num_docs: int, seed: int, output: Path | No
 @hydra_main(config_name="predict", task="predict")
 def main(cfg: DictConfig) -> None:
     output = Path(cfg.output) if cfg.output else None
-    overwrite = bool(cfg.get("overwrite"))
+    overwrite = bool(cfg.overwrite)  # conf/predict.yaml defines every key (strict settings)
     if cfg.report:
         run = SavedRun(Path(cfg.run_dir))
         path = writable_output(output or run.dir / "report.html", overwrite)
         path = report_test_split(run, int(cfg.num_docs), int(cfg.seed), path,
-                                 bool(cfg.get("report_erasure", True)),
-                                 bool(cfg.get("report_gradient", False)))
+                                 bool(cfg.report_erasure), bool(cfg.report_gradient))
         print(f"report written to {path}")
         return
     run = SavedRun(Path(cfg.run_dir))

@@ -26,7 +26,7 @@ FROM_FILE = "from_file"
 
 
 def _is_binary(model_cfg: Mapping, path: Path) -> bool:
-    chosen = model_cfg.get("embedding_binary")
+    chosen = model_cfg["embedding_binary"]
     if chosen is not None:
         return bool(chosen)
     suffixes = [s.lower() for s in path.suffixes]
@@ -47,7 +47,7 @@ def load_vectors(model_cfg: Mapping):
     """The file of `model.embedding_path` as gensim KeyedVectors; DataError if unreadable."""
     from gensim.models import KeyedVectors
 
-    value = model_cfg.get("embedding_path")
+    value = model_cfg["embedding_path"]
     if not value:
         raise DataError("model.embedding_init=pretrained needs model.embedding_path=<file> "
                         "(GloVe or word2vec, text or .bin, optionally .gz)")
@@ -66,13 +66,15 @@ def load_vectors(model_cfg: Mapping):
                         "model.embedding_binary=true|false if its name misleads") from err
 
 
-def pretrained_matrix(model_cfg: Mapping, data: PreparedData, seed: int) -> np.ndarray:
-    """The vocabulary's rows from the file, random where it has no vector; records coverage."""
+def pretrained_matrix(model_cfg: Mapping, data: PreparedData,
+                      seed: int) -> tuple[np.ndarray, dict]:
+    """(the vocabulary's rows from the file, random where it has no vector; the file's
+    coverage of the vocabulary and of the training tokens, for data_summary.json)."""
     vectors = load_vectors(model_cfg)
     dim = int(vectors.vector_size)
-    wanted = model_cfg.get("embedding_dim")
+    wanted = model_cfg["embedding_dim"]
     if str(wanted) != FROM_FILE and int(wanted) != dim:
-        raise DataError(f"model.embedding_dim is {wanted} but {model_cfg.get('embedding_path')} "
+        raise DataError(f"model.embedding_dim is {wanted} but {model_cfg['embedding_path']} "
                         f"holds {dim}-d vectors; set model.embedding_dim={dim} or "
                         f"model.embedding_dim={FROM_FILE}")
     lowercase = data.lowercase
@@ -91,7 +93,7 @@ def pretrained_matrix(model_cfg: Mapping, data: PreparedData, seed: int) -> np.n
             found[row] = True
     train_tokens = data.splits["train"].tokens
     coverage = {
-        "file": str(model_cfg.get("embedding_path")),
+        "file": str(model_cfg["embedding_path"]),
         "dim": dim,
         "lowercased": lowercase,
         "vocabulary_words": len(data.vocabulary) - 2,
@@ -102,18 +104,8 @@ def pretrained_matrix(model_cfg: Mapping, data: PreparedData, seed: int) -> np.n
         "train_token_share": round(float(found[train_tokens].mean()), 4)
         if len(train_tokens) else 0.0,
     }
-    data.counts["embedding_coverage"] = coverage
     log.info("pretrained vectors %s (%d-d): %d of %d vocabulary words (%.1f%%), %.1f%% of "
              "training tokens", coverage["file"], dim, coverage["vocabulary_found"],
              coverage["vocabulary_words"], 100 * coverage["vocabulary_share"],
              100 * coverage["train_token_share"])
-    return matrix
-
-
-def resolve_embedding_dim(model_cfg, matrix: np.ndarray | None) -> None:
-    """`model.embedding_dim=from_file` becomes the vectors' size, before the model is built."""
-    if str(model_cfg.get("embedding_dim")) == FROM_FILE:
-        if matrix is None:
-            raise DataError(f"model.embedding_dim={FROM_FILE} needs "
-                            "model.embedding_init=pretrained and model.embedding_path")
-        model_cfg["embedding_dim"] = int(matrix.shape[1])
+    return matrix, coverage

@@ -32,7 +32,7 @@ def absolute(value: object, base: Path) -> object:
 def resolved_config(cfg: DictConfig, base: Path | None = None) -> dict:
     """The config as plain data: interpolations resolved, path settings absolute."""
     base = Path.cwd() if base is None else base
-    data = OmegaConf.to_container(cfg, resolve=True)
+    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)  # choices as their names
     for group, keys in PATH_KEYS.items():
         section = data.get(group)
         if isinstance(section, dict):

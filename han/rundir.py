@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from han.cli import write_hydra_files
 from han.config import ConfigError
 from han.io import atomic_write_text, remove_stale_tmp
 
-__all__ = ["RECORD", "COSMETIC", "RunRefused", "claim", "check_data", "settings_of", "data_digest"]
+__all__ = ["RECORD", "COSMETIC", "RunRefused", "claim", "check_data", "settings_of", "data_digest",
+           "write_hydra_files"]
 
 log = logging.getLogger("han.rundir")
 RECORD = "run.json"
@@ -60,9 +60,9 @@ def _cosmetic(key: str) -> bool:
 def settings_of(cfg: DictConfig, resolve: bool = True) -> dict[str, Any]:
     """Every setting that decides a run's result, as dotted keys (hydra.* and COSMETIC out)."""
     try:
-        container = OmegaConf.to_container(cfg, resolve=resolve)
+        container = OmegaConf.to_container(cfg, resolve=resolve, enum_to_str=True)
     except Exception:  # noqa: BLE001 - an interpolation that only resolves inside its job
-        container = OmegaConf.to_container(cfg, resolve=False)
+        container = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
     flat = _flatten({k: v for k, v in container.items() if k != "hydra"})
     return {k: v for k, v in sorted(flat.items()) if not _cosmetic(k)}
 
@@ -198,3 +198,28 @@ def check_data(run_dir: Path, digest: str, multirun: bool = False) -> None:
     elif record["data"] != digest:
         raise _refuse(Path(run_dir), [f"the data (digest {record['data']} -> {digest}: a "
                                       "dataset file or a reader setting changed)"], multirun)
+
+
+def write_hydra_files(run_dir: Path, cfg: Any) -> None:
+    """`.hydra/config.yaml`, `hydra.yaml` and `overrides.yaml`, as Hydra writes them, except
+    that `config.yaml` is resolved, its paths absolute (`han.runconfig`): the run holds from
+    any folder. A config that does not resolve (a failed job's) is written as composed.
+
+    The project's configs set `hydra.output_subdir: null` so that Hydra does not write them
+    before the run directory has been checked (`han.rundir`); they are written here instead.
+    """
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from han.io import atomic_write_text
+    from han.runconfig import resolved_config
+
+    try:
+        config = OmegaConf.create(resolved_config(cfg))
+    except Exception:  # noqa: BLE001 - a missing or broken value: the job fails on it anyway
+        config = cfg
+    hydra_cfg = HydraConfig.instance().cfg
+    folder = Path(run_dir) / ".hydra"
+    for name, node in (("config.yaml", config), ("hydra.yaml", hydra_cfg),
+                       ("overrides.yaml", hydra_cfg.hydra.overrides.task)):
+        atomic_write_text(folder / name, OmegaConf.to_yaml(node))

@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from han.schema import typed
+
 log = logging.getLogger(__name__)
 
 
@@ -36,7 +38,7 @@ def _cluster_resolver(kind: str):
         return tf.distribute.cluster_resolver.SlurmClusterResolver()
     if kind == "tf_config":
         if "TF_CONFIG" not in os.environ:
-            from han.cli import CONFIG_DIR  # an installed copy's configs are inside the package
+            from han.console import CONFIG_DIR  # an installed copy's configs are inside the package
 
             raise ValueError(
                 "runtime.strategy=multi_worker with runtime.cluster=tf_config needs the TF_CONFIG "
@@ -49,36 +51,37 @@ def _cluster_resolver(kind: str):
 
 def configure(cfg: Mapping, seed: int) -> Runtime:
     """Applies the runtime settings and returns the strategy to build and train under."""
-    from han.cli import import_tensorflow
+    from han.quiet import import_tensorflow
 
     tf = import_tensorflow()  # first use: its start-up noise filtered
     import keras
 
-    strategy_name = str(cfg.get("strategy", "default"))
+    cfg = typed("runtime", cfg)
+    strategy_name = str(cfg.strategy)
     resolver = None
     if strategy_name == "multi_worker":
         # The cluster must be known before the runtime starts; it fixes the collective ops.
-        resolver = _cluster_resolver(str(cfg.get("cluster", "tf_config")))
+        resolver = _cluster_resolver(str(cfg.cluster))
 
     gpus = tf.config.list_physical_devices("GPU")
-    devices = cfg.get("devices")
+    devices = cfg.devices
     if devices is not None and gpus:
         gpus = [gpus[int(i)] for i in devices]
         tf.config.set_visible_devices(gpus, "GPU")
-    if cfg.get("memory_growth", True):
+    if cfg.memory_growth:
         for gpu in gpus:  # only asked for when GPUs exist; a no-op on CPU machines
             tf.config.experimental.set_memory_growth(gpu, True)
-    logical_cpus = int(cfg.get("logical_cpus") or 0)
+    logical_cpus = int(cfg.logical_cpus)
     if logical_cpus > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(logical_cpus)]
         )
 
-    precision = str(cfg.get("precision", "float32"))
+    precision = str(cfg.precision)
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(seed)
-    if cfg.get("deterministic", True):
+    if cfg.deterministic:
         tf.config.experimental.enable_op_determinism()
 
     worker_index, num_workers = 0, 1
@@ -101,11 +104,11 @@ def configure(cfg: Mapping, seed: int) -> Runtime:
     log.info(
         "runtime: strategy %s (%d replicas), precision %s, jit_compile %s, GPUs %d",
         strategy_name, strategy.num_replicas_in_sync, precision,
-        bool(cfg.get("jit_compile", False)), len(gpus),
+        bool(cfg.jit_compile), len(gpus),
     )
     return Runtime(
         strategy=strategy,
-        jit_compile=bool(cfg.get("jit_compile", False)),
+        jit_compile=bool(cfg.jit_compile),
         precision=precision,
         is_chief=is_chief,
         worker_index=worker_index,

@@ -170,7 +170,7 @@ class SavedRun:
 
     def _classify_linear(self, docs: EncodedDocs, labels: list[str | None]) -> list[DocumentAttention]:
         """A linear baseline's predictions: it has no attention, so no words are shown."""
-        return self._documents(docs.ids, self.model.predict_proba(docs), labels)
+        return self._documents(docs.ids, self.model.probabilities(docs), labels)
 
     def _documents(self, ids: np.ndarray, probs: np.ndarray,
                    labels: list[str | None]) -> list[DocumentAttention]:

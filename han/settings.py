@@ -4,8 +4,9 @@ A key the config files do not define is an error, so a typo never trains silentl
 default: `check_overrides` refuses `+key=value` on the command line (Hydra refuses a plain
 `key=value` itself, and `han.cli` rewrites its message, which advises `+`, with
 `unknown_setting`). Only Hydra's own settings (`hydra.*`, `hydra/launcher=...`) may be added
-with `+`. The valid keys are those of the composed config (`defined_keys`); typed schemas would
-replace that function and nothing else.
+with `+`. The valid keys are those of the composed config (`defined_keys`), whose groups follow
+their schema (han/schema.py): Hydra itself refuses a key a schema does not define, and these
+functions name the nearest valid ones.
 """
 
 from __future__ import annotations

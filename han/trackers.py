@@ -14,7 +14,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from han.cli import UsageError
+from han.console import UsageError
 
 EXTRAS = {"mlflow": ("mlflow", "han-attention[mlflow]"), "wandb": ("wandb", "han-attention[wandb]")}
 

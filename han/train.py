@@ -13,7 +13,7 @@ import functools
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +25,12 @@ from han.cli import hydra_main
 from han.data.encode import EncodedDocs, is_flat
 from han.data.pipeline import BatchSource
 from han.data.prepare import PreparedData, prepare
-from han.data.summary import summarize
+from han.data.summary import data_summary
 from han.io import atomic_open, atomic_write_text
 from han.provenance import code_version
+from han.schema import Monitor, typed
 from han.table2.settings import max_chars, reads_characters
-from han.trainer import Trainer, make_optimizer, predict_probs
+from han.trainer import Trainer, make_optimizer, probabilities
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -85,17 +86,19 @@ def _header(cfg: DictConfig, data: PreparedData, family: str) -> dict:
         "family": family,
         "seed": int(cfg.seed),
         # k-fold cross-validation (null: one split): experiments.compare pools a seed's folds
-        "folds": cfg.dataset.get("folds"),
-        "fold": cfg.dataset.get("fold"),
+        "folds": cfg.dataset.folds,
+        "fold": cfg.dataset.fold,
         "num_classes": len(data.classes),
         "classes": data.classes,
         "code": code_version(),  # the commit that produced this result
     }
 
 
-def _write_data(data: PreparedData, run_dir: Path) -> None:
+def _write_data(data: PreparedData, run_dir: Path, **found: Any) -> None:
+    """vocab.json and data_summary.json (plus what the run found, e.g. embedding_coverage)."""
     data.vocabulary.save(run_dir / "vocab.json")
-    atomic_write_text(run_dir / "data_summary.json", json.dumps(summarize(data), indent=1))
+    atomic_write_text(run_dir / "data_summary.json",
+                      json.dumps(data_summary(data) | found, indent=1))
 
 
 def fit_linear(
@@ -113,6 +116,7 @@ def fit_linear(
     from han.evaluation import classification_metrics
 
     start = time.perf_counter()
+    model_cfg = typed("model", model_cfg)  # the bag-of-words baseline comes as a mapping
     train, validation, test = (data.splits[s] for s in ("train", "validation", "test"))
 
     def word2vec(settings: dict):  # AverageSG: the networks' word2vec of the training split
@@ -125,7 +129,7 @@ def fit_linear(
                                   featurizer, seed)
     seconds = time.perf_counter() - start
     best = next(h for h in history if h["C"] == model.C)
-    test_probs = model.predict_proba(test)
+    test_probs = model.probabilities(test)
     write_predictions(run_dir / f"{prefix}predictions.csv", test, test_probs, data.classes)
     metrics = {
         "test": classification_metrics(test.labels, test_probs, data.classes),
@@ -192,11 +196,12 @@ def compare_with_baseline(metrics: dict, monitor: str) -> None:
     baseline, val = metrics.get("baseline"), metrics["validation"]
     if not baseline or val.get("accuracy") is None:
         return
-    key = "loss" if monitor == "loss" else monitor
+    key = Monitor(monitor)
     ours, theirs = val[key], baseline["validation"][key]
     log.info("validation %s: %s %.4f, bag-of-words baseline %.4f",
              key, metrics["model"], ours, theirs)
-    if (ours > theirs) if key == "loss" else (ours < theirs):
+    # the selection rule on the monitored score alone: an equal score is no win for either
+    if key.score(baseline["validation"]) > key.score(val):
         log.warning(
             "the bag-of-words TF-IDF baseline beats %s on validation %s (%.4f vs %.4f): the "
             "network is not earning its cost on this corpus. Try model.embedding_init=word2vec, "
@@ -222,38 +227,34 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))  # imports TensorFlow, quietly
     chief = runtime.is_chief
     baseline = None
+    from han.embeddings import initial_embedding
+
+    # (V, E) or None (Keras' random init); pretrained vectors: their coverage, recorded here
+    matrix, coverage = initial_embedding(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
+                                         cfg.paths.cache_dir)
     if chief:
-        _write_data(data, run_dir)
-        if cfg.get("baseline"):
+        _write_data(data, run_dir, **({"embedding_coverage": coverage} if coverage else {}))
+        if cfg.baseline:
             baseline = run_baseline_beside(cfg, data, run_dir)
     validation = build_inputs(data, cfg, "validation")
 
     # ---- the model, built under the strategy ---------------------------------------------------
-    from han.embeddings import embedding_matrix
     from han.models import build_model
     from han.monitoring import TensorBoardLogger
-    from han.pretrained import resolve_embedding_dim
 
-    matrix = embedding_matrix(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
-                              cfg.paths.cache_dir)  # (V, E) or None: Keras' random init
-    if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
-        _write_data(data, run_dir)
-    resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
         optimizer = make_optimizer(cfg.trainer)
         optimizer.build(model.trainable_variables)
 
     # ---- training: every epoch scored on validation, the best one kept -------------------------
-    trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress))
     # The chief alone writes TensorBoard; the loop only calls back with each epoch's logs.
     # logger=tensorboard (default) | mlflow | wandb (han/trackers.py)
     tensorboard = (TensorBoardLogger(run_dir / "tensorboard", model, data, validation, cfg)
                    if chief and uses_tensorboard(cfg) else None)
     tracker = make_tracker(cfg, run_dir) if chief else None
-    for logger in (tensorboard, tracker):
-        if logger:
-            trainer.callbacks.append(logger.on_epoch_end)
+    trainer = Trainer(model, optimizer, runtime, cfg.trainer, run_dir, data.classes, bool(cfg.progress),
+                      callbacks=[logger.on_epoch_end for logger in (tensorboard, tracker) if logger])
     state = trainer.fit(functools.partial(build_inputs, data, cfg, "train"), validation)
 
     # ---- test: read once, here, with the weights validation chose ------------------------------
@@ -263,7 +264,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     best = state.history[state.best_epoch - 1] if state.best_epoch > 0 else {}
     test_source = build_inputs(data, cfg, "test")
     faults.point("test")
-    test_probs, test_labels = predict_probs(model, test_source)  # (N_test, C), (N_test,)
+    test_probs, test_labels = probabilities(model, test_source)  # (N_test, C), (N_test,)
     test = classification_metrics(test_labels, test_probs, data.classes)
     metrics = _header(cfg, data, str(cfg.model.family)) | {
         "test": test,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,12 @@ from typing import Any
 import numpy as np
 
 from han import faults
-from han.cli import UsageError
+from han.console import UsageError
 from han.data.pipeline import BatchSource
 from han.evaluation import classification_metrics
 from han.io import atomic_open, atomic_write_text
 from han.runtime import Runtime
+from han.schema import Monitor, better, typed
 
 log = logging.getLogger(__name__)
 STATE_FILE = "state.json"
@@ -59,7 +60,7 @@ class TrainState:
         Ties are common on small validation sets (macro-F1 saturates at 1.0 on 132 news
         articles); taking the first tied epoch picks an under-trained model and stops too early.
         """
-        return (score, -loss) > (self.best_score, -self.best_loss)
+        return better(score, loss, self.best_score, self.best_loss)
 
 
 class TrainingDiverged(UsageError):
@@ -70,8 +71,8 @@ def _diverged(where: str, loss: float, state: TrainState, cfg: Mapping, kept: st
     start = "" if state.start_loss is None else f" (it started at {state.start_loss:.4g})"
     return TrainingDiverged(
         f"training diverged {where}: loss {loss:.4g}{start}; {kept}. Lower "
-        f"trainer.learning_rate (now {cfg.get('learning_rate')}) or set trainer.clipnorm "
-        f"(now {cfg.get('clipnorm')}), in a new run directory or with restart=true"
+        f"trainer.learning_rate (now {cfg['learning_rate']}) or set trainer.clipnorm "
+        f"(now {cfg['clipnorm']}), in a new run directory or with restart=true"
     )
 
 
@@ -84,14 +85,15 @@ def make_optimizer(cfg: Mapping):
 
     from han.optimizers import FusedAdam, FusedSGD
 
-    name = str(cfg.get("optimizer", "adam")).lower()
-    kwargs = {"learning_rate": float(cfg.get("learning_rate", 1e-3))}
-    if cfg.get("clipnorm"):
-        kwargs["global_clipnorm"] = float(cfg["clipnorm"])
+    cfg = typed("trainer", cfg)
+    name = str(cfg.optimizer)
+    kwargs = {"learning_rate": float(cfg.learning_rate)}
+    if cfg.clipnorm:
+        kwargs["global_clipnorm"] = float(cfg.clipnorm)
     if name == "adam":
         optimizer = FusedAdam(**kwargs)
     elif name == "sgd":
-        optimizer = FusedSGD(momentum=float(cfg.get("momentum", 0.9)), **kwargs)
+        optimizer = FusedSGD(momentum=float(cfg.momentum), **kwargs)
     else:
         raise ValueError(f"trainer.optimizer must be adam or sgd, got {name!r}")
     if keras.mixed_precision.global_policy().name == "mixed_float16":
@@ -99,7 +101,7 @@ def make_optimizer(cfg: Mapping):
     return optimizer
 
 
-def predict_probs(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
+def probabilities(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
     """Probabilities of every document of `source` (B, C), in document order, and its labels."""
     chunks, order = [], []
     for ids, _, index in source():
@@ -124,16 +126,19 @@ class Trainer:
         run_dir: Path,
         classes: list[str],
         progress: bool = True,
+        callbacks: Sequence[Callable[[int, dict], None]] = (),
     ) -> None:
+        """`callbacks(epoch, logs)` run after each epoch (e.g. the TensorBoard writer); they are
+        given here, once, and the loop never changes them."""
         self.model, self.optimizer, self.runtime = model, optimizer, runtime
-        self.cfg, self.classes, self.progress = cfg, classes, progress
+        self.cfg, self.classes, self.progress = typed("trainer", cfg), classes, progress
         self.run_dir = Path(run_dir)
         # Non-chief workers write their copies where nobody reads them.
         sub = "checkpoints" if runtime.is_chief else f"checkpoints-worker{runtime.worker_index}"
         self.checkpoint_dir = self.run_dir / sub
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        self.monitor = str(cfg.get("monitor", "macro_f1"))
-        self.callbacks: list[Callable[[int, dict], None]] = []
+        self.monitor = Monitor(self.cfg.monitor)
+        self.callbacks: tuple[Callable[[int, dict], None], ...] = tuple(callbacks)
         self._step = None
 
     # ---- checkpoints -------------------------------------------------------------------
@@ -237,8 +242,8 @@ class Trainer:
         """
         strategy = self.runtime.strategy
         state = self.restore()
-        epochs = int(self.cfg["epochs"])
-        patience = int(self.cfg.get("patience") or 0)
+        epochs = int(self.cfg.epochs)
+        patience = int(self.cfg.patience)
         built: list[BatchSource] = []
 
         def dataset_fn(ctx):
@@ -273,7 +278,7 @@ class Trainer:
             seconds = time.perf_counter() - start
             state.train_seconds += seconds
             state.train_docs += int(seen)
-            probs, labels = predict_probs(self.model, validation)
+            probs, labels = probabilities(self.model, validation)
             val = classification_metrics(labels, probs, self.classes)
             logs = {
                 "epoch": epoch + 1,
@@ -293,7 +298,7 @@ class Trainer:
             if state.start_loss and logs["loss"] > DIVERGED * state.start_loss:
                 raise _diverged(f"in epoch {epoch + 1}", logs["loss"], state, self.cfg,
                                 self._kept(state))
-            score = -val["loss"] if self.monitor == "loss" else val[self.monitor]
+            score = self.monitor.score(val)
             state.history.append(logs)
             state.next_epoch = epoch + 1
             if state.improves(score, val["loss"]):
@@ -319,7 +324,7 @@ class Trainer:
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm.auto import tqdm
 
-    from han.cli import progress_disable
+    from han.console import progress_disable
 
     # Only on a terminal; the log gets one line per epoch.
     return tqdm(total=total, desc=desc, unit="batch", disable=progress_disable(enabled), leave=False)

@@ -56,3 +56,10 @@ def mixed_precision():
         yield
     finally:
         keras.mixed_precision.set_global_policy(previous)
+
+
+# The typed settings (han/schema.py) are in Hydra's ConfigStore before any test composes.
+import han.data.readers  # noqa: E402, F401 - every reader's settings join the schema
+from han.schema import register as _register_schemas  # noqa: E402
+
+_register_schemas()

@@ -10,7 +10,7 @@ import tensorflow as tf
 from benchmarks import variants
 from han.models import build_model
 
-CONFIG = {"family": "hierarchical", "embedding_dim": 8, "gru_units": 4, "attention_dim": 6,
+CONFIG = {"name": "hierarchical", "family": "hierarchical", "embedding_dim": 8, "gru_units": 4, "attention_dim": 6,
           "word_chunks": 2}
 
 

@@ -11,7 +11,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-FIRST_PARTY = {"han", "experiments", "benchmarks", "tests", "runs", "paper_fixtures"}
+FIRST_PARTY = {"han", "experiments", "benchmarks", "tests", "runs", "paper_fixtures", "config_snapshot"}
 # Declared and never imported, on purpose: Hydra discovers its plugins (hydra_plugins.*) itself.
 NOT_IMPORTED = {"hydra-joblib-launcher", "hydra-submitit-launcher"}
 # Imported from another declared distribution's namespace

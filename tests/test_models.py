@@ -13,8 +13,8 @@ import tensorflow as tf
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from benchmarks.padded_reference import build_padded_han
 from han.models import FlatAttentionNetwork, HierarchicalAttentionNetwork, build_model
+from han.paper import build_padded_han
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 VARIANTS = ["han", "han_avg", "han_max", "han_uniform", "flat", "flat_avg"]
@@ -308,26 +308,65 @@ def test_bad_configs_are_rejected() -> None:
     assert isinstance(tiny_model("flat"), FlatAttentionNetwork)
 
 
-@pytest.mark.parametrize("time_distributed", [True, False], ids=["time_distributed", "reshape"])
-def test_padded_reference_computes_the_same_function(time_distributed: bool) -> None:
-    model = tiny_model("han")
+def _paper_model_with_weights_of(model: keras.Model, time_distributed: bool) -> keras.Model:
+    """`han.paper`'s padded HAN (the specification) carrying `model`'s weights."""
+    reference = build_padded_han(VOCAB, 3, 4, 5, 8, 4, 6, time_distributed=time_distributed)
+    word_level = reference.get_layer("time_distributed").layer if time_distributed else reference
+    word_level.get_layer("embedding").set_weights(model.word_encoder.embedding.get_weights())
+    word_level.get_layer("word_bigru").set_weights(model.word_encoder.rnn.get_weights())
+    reference.get_layer("sentence_bigru").set_weights(model.sentence_encoder.rnn.get_weights())
+    for mine, theirs in ((word_level.get_layer("word_attention"), model.word_attention),
+                         (reference.get_layer("sentence_attention"), model.sentence_attention)):
+        mine.set_weights([theirs.projection.kernel.numpy(), theirs.projection.bias.numpy(),
+                          theirs.context.numpy()])
+    reference.get_layer("classifier").set_weights(model.classifier.get_weights())
+    return reference
+
+
+def _holey_docs() -> np.ndarray:
     ids = random_docs(10, docs=3, sentences=4, words=5)
     ids[0, :3, 0] = 7
     ids[0, 1] = 0  # a hole, as well as trailing empty slots
-    reference = build_padded_han(VOCAB, 3, 4, 5, 8, 4, 6, time_distributed=time_distributed)
-    word_level = reference.get_layer("time_distributed").layer if time_distributed else reference
-    # The reference uses stock masked Bidirectional(GRU) layers: equal outputs also show that
-    # our mask-free BidirectionalGRU computes exactly what a masked one does.
-    pairs = {
-        "embedding": model.word_encoder.embedding,
-        "word_bigru": model.word_encoder.rnn,
-        "word_attention": model.word_attention,
-    }
-    for name, layer in pairs.items():
-        word_level.get_layer(name).set_weights(layer.get_weights())
-    reference.get_layer("sentence_bigru").set_weights(model.sentence_encoder.rnn.get_weights())
-    for layer in ["sentence_attention", "classifier"]:
-        reference.get_layer(layer).set_weights(getattr(model, layer).get_weights())
-    probabilities = reference(ids).numpy()
+    return ids
+
+
+@pytest.mark.parametrize("time_distributed", [True, False], ids=["time_distributed", "reshape"])
+def test_the_packed_model_computes_the_papers_specification(time_distributed: bool) -> None:
+    # han/paper.py uses stock masked Bidirectional(GRU) layers and attention written as eqs.
+    # 5-10: equal outputs also show that the mask-free packed BiGRU computes a masked one.
+    model = tiny_model("han")
+    ids = _holey_docs()
+    probabilities = _paper_model_with_weights_of(model, time_distributed)(ids).numpy()
     assert probabilities.shape == (3, 3)
     np.testing.assert_allclose(probabilities, model(ids).numpy(), atol=1e-5)
+
+
+def test_the_packed_models_gradients_are_the_specifications() -> None:
+    model = tiny_model("han")
+    reference = _paper_model_with_weights_of(model, time_distributed=False)
+    ids = _holey_docs()
+    labels = np.array([0, 2, 1])
+
+    def gradients(net: keras.Model, variables: list) -> list[np.ndarray]:
+        with tf.GradientTape() as tape:
+            probabilities = net(ids, training=False)
+            loss = keras.losses.sparse_categorical_crossentropy(labels, probabilities)
+        return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, variables)]
+
+    word_level = reference
+    pairs = [  # (the packed model's variable, the specification's)
+        (model.word_encoder.embedding.embeddings, word_level.get_layer("embedding").embeddings),
+        (model.word_attention.context, word_level.get_layer("word_attention").context),
+        (model.word_attention.projection.kernel, word_level.get_layer("word_attention").kernel),
+        (model.sentence_attention.context, reference.get_layer("sentence_attention").context),
+        (model.classifier.kernel, reference.get_layer("classifier").kernel),
+        *zip(model.word_encoder.rnn.trainable_weights,
+             word_level.get_layer("word_bigru").trainable_weights, strict=True),
+        *zip(model.sentence_encoder.rnn.trainable_weights,
+             reference.get_layer("sentence_bigru").trainable_weights, strict=True),
+    ]
+    ours = gradients(model, [a for a, _ in pairs])
+    theirs = gradients(reference, [b for _, b in pairs])
+    for (variable, _), mine, spec in zip(pairs, ours, theirs, strict=True):
+        assert np.abs(spec).max() > 0, variable.path  # a gradient that could differ
+        np.testing.assert_allclose(mine, spec, atol=1e-5, err_msg=variable.path)

@@ -76,7 +76,8 @@ def test_fused_sgd_takes_keras_momentum_steps(nesterov, unique) -> None:
 def test_the_trainer_builds_fused_optimizers_with_keras_variables() -> None:
     """Same variables, names and config as Keras' own: checkpoints and resumes are unchanged."""
     adam = make_optimizer({"optimizer": "adam", "learning_rate": 0.002, "clipnorm": 5.0})
-    sgd = make_optimizer({"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9})
+    sgd = make_optimizer({"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9,
+                          "clipnorm": None})  # the schema default clips at 5
     assert isinstance(adam, FusedAdam) and isinstance(sgd, FusedSGD)
     variable = keras.Variable(np.zeros((4, 2), "float32"))
     for fused, stock in ((adam, keras.optimizers.Adam(0.002, global_clipnorm=5.0)),

@@ -14,7 +14,7 @@ from runs import CONF
 
 from han.data.prepare import prepare
 from han.data.sources import DataError
-from han.embeddings import embedding_matrix
+from han.embeddings import embedding_matrix, initial_embedding
 
 # Training split, by hand (Tang format, already tokenised):
 #   "the food was bad <sssss> bad service ."  7 tokens
@@ -86,9 +86,10 @@ def test_file_initialises_the_rows_it_covers_and_only_those(folder, tmp_path, ki
     data = load(folder)
     assert len(data.vocabulary) == 11 and len(data.splits["train"].tokens) == 15
     cfg = {"embedding_init": "pretrained", "embedding_path": str(path), "embedding_dim": DIM}
-    matrix = embedding_matrix(cfg, data, seed=3)
+    counts = dict(data.counts)
+    matrix, coverage = initial_embedding(cfg, data, seed=3)
     check_rows(data, matrix, 3, {"food": 1.0, "good": 2.0, "bad": 3.0})
-    coverage = data.counts["embedding_coverage"]
+    assert data.counts == counts  # the data are read, never changed: the caller records this
     assert (coverage["vocabulary_found"], coverage["vocabulary_words"]) == (3, 9)
     assert (coverage["train_tokens_found"], coverage["train_tokens"]) == (5, 15)
     assert coverage["vocabulary_share"] == coverage["train_token_share"] == 0.3333
@@ -99,8 +100,8 @@ def test_case_is_matched_to_the_tokenizer(folder, tmp_path):
     path = write_glove_gz(tmp_path / "glove.txt.gz")
     data = load(folder, lowercase=False)
     cfg = {"embedding_init": "pretrained", "embedding_path": str(path), "embedding_dim": DIM}
-    check_rows(data, embedding_matrix(cfg, data, seed=0), 0, {"good": 2.0, "bad": 3.0})
-    coverage = data.counts["embedding_coverage"]
+    matrix, coverage = initial_embedding(cfg, data, seed=0)
+    check_rows(data, matrix, 0, {"good": 2.0, "bad": 3.0})
     assert (coverage["vocabulary_found"], coverage["train_tokens_found"]) == (2, 3)
 
 
@@ -121,7 +122,7 @@ def test_word2vec_text_with_header_and_binary_setting(folder, tmp_path):
 
 
 def test_dimension_mismatch_is_one_clear_error_or_taken_from_the_file(folder, tmp_path):
-    from han.pretrained import resolve_embedding_dim
+    from han.models import build_model
 
     path = write_glove_gz(tmp_path / "glove.txt.gz")
     data = load(folder)
@@ -131,8 +132,10 @@ def test_dimension_mismatch_is_one_clear_error_or_taken_from_the_file(folder, tm
         embedding_matrix(cfg, data, seed=0)
     cfg["embedding_dim"] = "from_file"
     matrix = embedding_matrix(cfg, data, seed=0)
-    resolve_embedding_dim(cfg, matrix)
-    assert cfg["embedding_dim"] == DIM == matrix.shape[1]
+    assert matrix.shape[1] == DIM and cfg["embedding_dim"] == "from_file"  # never written back
+    model = build_model({**cfg, "family": "flat", "name": "flat", "gru_units": 2,
+                         "attention_dim": 2}, len(data.vocabulary), 2, matrix)
+    assert model.word_encoder.embedding.output_dim == DIM  # the model takes the file's size
     with pytest.raises(DataError, match="embedding_path"):
         embedding_matrix({"embedding_init": "pretrained", "embedding_dim": DIM}, data, seed=0)
     with pytest.raises(DataError, match="no file at"):

@@ -194,3 +194,26 @@ def test_a_saved_network_loads_and_predicts_the_same(name, tmp_path):
                                model.probabilities(ids).numpy(), atol=1e-6)
     with pytest.raises(TypeError, match="has no attention"):
         loaded.explain(ids)
+
+
+def test_a_network_takes_only_its_own_settings_and_keeps_its_view():
+    from han.config import ConfigError, validate
+    from han.schema import SettingsError, typed
+
+    # The schema refuses a setting the network does not read (here, CNN-word's filters).
+    with pytest.raises(SettingsError, match=r"model\.filters.*LSTMModel"):
+        typed("model", {**model_config("lstm"), "filters": 8})
+    assert typed("model", {"name": "x", "network": "conv_grnn", "family": "hierarchical"}
+                 ).filter_widths == [1, 2, 3]  # the schema holds the defaults
+    with initialize_config_dir(config_dir=str(CONF), version_base=None):
+        wrong = [compose("train", ["model=conv_grnn", "model.family=flat"]),
+                 compose("train", ["model=cnn_char", "model.embedding_init=word2vec"]),
+                 compose("train", ["model=cnn_word", "model.filter_widths=[]"])]
+    messages = []
+    for cfg in wrong:
+        with pytest.raises(ConfigError) as err:
+            validate(cfg)
+        messages.append(str(err.value))
+    assert "model.family is 'flat' but model.network=conv_grnn" in messages[0]
+    assert "model.embedding_init is 'word2vec' but model=cnn_char" in messages[1]
+    assert "model.filter_widths is []; it must be a non-empty list" in messages[2]

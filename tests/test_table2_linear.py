@@ -62,7 +62,7 @@ def test_majority_predicts_the_most_frequent_training_class(cfg_for, data, tmp_p
     train, test = data.splits["train"], data.splits["test"]
     top = np.bincount(train.labels, minlength=len(data.classes)).argmax()
     assert (test.labels == top).mean() == pytest.approx(metrics["test"]["accuracy"])
-    probs = model.predict_proba(test)
+    probs = model.probabilities(test)
     shares = np.bincount(train.labels, minlength=len(data.classes)) / len(train)
     np.testing.assert_allclose(probs, np.tile(shares, (len(test), 1)), atol=1e-6)
     assert metrics["validation"]["C"] is None and len(metrics["history"]) == 1
@@ -135,7 +135,8 @@ def test_average_sg_reuses_the_networks_word2vec_of_the_training_split(cfg_for, 
     test = data.splits["test"]
     words = test.tokens[: test.doc_tokens[0]]
     mean = matrix[words[words > 1]].mean(axis=0)
-    expected = (mean - model.vectorizer.mean) / model.vectorizer.scale
+    scaler = model.vectorizer.scaler  # fitted on the training split
+    expected = (mean - scaler.mean_) / scaler.scale_
     np.testing.assert_allclose(model.features(test)[0], expected, rtol=1e-4, atol=1e-4)
 
 
@@ -174,17 +175,31 @@ def test_a_run_writes_its_directory_and_predict_gives_its_own_predictions(name, 
     assert report.returncode == 2 and "no attention" in report.stderr
 
 
-def test_a_linear_rows_bad_features_or_classifier_is_refused_before_any_data_work():
+def test_a_linear_rows_bad_features_classifier_or_sizes_are_refused_before_any_data_work():
+    # Choices are han/schema.py's (refused while composing); ranges han/config.py's.
+    from hydra.errors import ConfigCompositionException
+
+    from han.cli import one_line
     from han.config import ConfigError, validate
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         for model in MODELS:
             validate(compose("train", [f"model={model}"]), "train")
-        bad = compose("train", ["model=paragraph_vector", "model.classifier=svn",
-                                "model.features=doc2vec", "model.pv_modes=[dm,skipgram]"])
+        for override, expected in (
+            ("model.classifier=svn", "model.classifier is 'svn'; it must be one of: logistic, "
+                                     "svm, majority"),
+            ("model.features=doc2vec", "model.features is 'doc2vec'; it must be one of: tfidf, "
+                                       "average_sg, paragraph_vector, none"),
+            ("model.pv_modes=[dm,skipgram]", "model.pv_modes is '[dm,skipgram]'; it must be one "
+                                             "of: dm, dbow"),
+        ):
+            with pytest.raises(ConfigCompositionException) as caught:
+                compose("train", ["model=paragraph_vector", override])
+            assert expected in one_line(caught.value), override
+        bad = compose("train", ["model=paragraph_vector", "model.pv_modes=[]",
+                                "model.vector_size=0"])
     with pytest.raises(ConfigError) as err:
         validate(bad, "train")
     message = str(err.value)
-    assert "model.classifier is 'svn'; it must be one of: logistic, svm, majority" in message
-    assert "model.features is 'doc2vec'; it must be one of: tfidf, average_sg" in message
-    assert "model.pv_modes is ['dm', 'skipgram']; it must be a non-empty list of: dm, dbow" in message
+    assert "model.vector_size is 0; it must be a whole number > 0" in message
+    assert "model.pv_modes is []; list one or both of: dm, dbow" in message

@@ -10,7 +10,7 @@ from omegaconf import DictConfig
 
 from han.cli import hydra_main
 from han.data.prepare import prepare
-from han.data.summary import format_summary, summarize
+from han.data.summary import data_summary, format_summary
 
 log = logging.getLogger("han.data")
 
@@ -19,7 +19,7 @@ log = logging.getLogger("han.data")
 def main(cfg: DictConfig) -> dict:
     start = time.perf_counter()
     data = prepare(cfg.dataset, cfg.paths, cfg.seed, cfg.workers, cfg.progress)
-    summary = summarize(data)
+    summary = data_summary(data)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     print(format_summary(summary))
     print(json.dumps(summary))

@@ -175,7 +175,7 @@ def imdb_film_ids(raw: bytes) -> list[str]:
 
 def reuters_subset(cfg: Mapping) -> str:
     """``dataset.subset`` (r8 or r52), checked."""
-    subset = str(setting(cfg, "subset", "r8")).lower()
+    subset = str(setting(cfg, "subset")).lower()
     if subset not in REUTERS_SUBSETS:
         raise DataError(f"dataset.subset is {subset!r}; set it to one of "
                         f"{', '.join(REUTERS_SUBSETS)} (Reuters-21578 ModApte R8 or R52)")

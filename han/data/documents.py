@@ -86,10 +86,15 @@ def decode_text(raw: bytes) -> tuple[str, bool]:
 
 # ── settings ─────────────────────────────────────────────────────────────────────────────────
 
-def setting(cfg: Mapping, key: str, default: Any = None) -> Any:
-    """``cfg[key]``, or ``default`` when it is missing or null."""
-    value = cfg.get(key)
-    return default if value is None else value
+def setting(cfg: Mapping, key: str) -> Any:
+    """``cfg[key]``: the readers get typed dataset settings (han/schema.py), which hold every
+    key of their kind, so a default here would be a second home for the schema's. A mandatory
+    value still unset (`???`) reads as None: the reader says which setting to give."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(cfg, DictConfig) and OmegaConf.is_missing(cfg, key):
+        return None
+    return cfg[key]
 
 
 def classes(cfg: Mapping) -> list[str] | None:

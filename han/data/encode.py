@@ -14,6 +14,7 @@ import numpy as np
 
 from han.data import ragged
 from han.data.corpus import Corpus
+from han.schema import typed
 
 
 @dataclass
@@ -164,7 +165,7 @@ def encode_corpus(
 
 def is_flat(model_cfg: Mapping) -> bool:
     """Flat models read N words; hierarchical ones L sentences × T words."""
-    return str(model_cfg.get("family", "hierarchical")) == "flat"
+    return str(model_cfg["family"]) == "flat"
 
 
 # Caps on the derived grid: the packed HAN costs little per extra slot, but a dense (B, L, T)
@@ -192,13 +193,14 @@ class ViewSettings:
         the training documents' sentence counts once sentences longer than T wrap (or are cut)
         at T, so that 99% of training documents are read whole. Capped by `AUTO_LIMITS`.
         """
-        keep = str(dataset_cfg.get("keep_words", "head"))
+        dataset_cfg = typed("dataset", dataset_cfg)
+        keep = str(dataset_cfg["keep_words"])
         if keep not in ragged.KEEP:
             raise ValueError(
                 f"dataset.keep_words must be one of {', '.join(ragged.KEEP)}, got {keep!r}"
             )
-        wrap = bool(dataset_cfg.get("wrap_long_sentences", True))
-        words, sentences = dataset_cfg.get("max_words"), dataset_cfg.get("max_sentences")
+        wrap = bool(dataset_cfg["wrap_long_sentences"])
+        words, sentences = dataset_cfg["max_words"], dataset_cfg["max_sentences"]
         derived = tuple(k for k, v in (("max_sentences", sentences), ("max_words", words)) if v is None)
         if derived and (train is None or len(train) == 0):
             raise ValueError(

@@ -22,6 +22,7 @@ from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_m
 from han.data.splits import SPLITS, assign_splits, class_names, subsample_train
 from han.data.tokenize import TokenizerSettings
 from han.data.vocab import Vocabulary
+from han.schema import typed
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,14 @@ class PreparedData:
 
 
 def tokenizer_settings(dataset_cfg: Mapping, paths_cfg: Mapping) -> TokenizerSettings:
-    tok = dataset_cfg.get("tokenizer") or {}
+    tok = typed("dataset", dataset_cfg).tokenizer
     return TokenizerSettings(
-        language=str(tok.get("language", "english")),
-        lowercase=bool(tok.get("lowercase", True)),
-        max_chars=int(tok.get("max_chars", 1_000_000)),
-        drop_punctuation=bool(tok.get("drop_punctuation", False)),
+        language=str(tok.language),
+        lowercase=bool(tok.lowercase),
+        max_chars=int(tok.max_chars),
+        drop_punctuation=bool(tok.drop_punctuation),
         nltk_data=paths_cfg.get("nltk_data"),
-        pretokenized=tok.get("pretokenized") and str(tok.get("pretokenized")),
+        pretokenized=tok.pretokenized and str(tok.pretokenized),
     )
 
 
@@ -77,6 +78,7 @@ def load_corpus(
     dataset_cfg: Mapping, paths_cfg: Mapping, workers: int | None = None, progress: bool = True
 ) -> tuple[Corpus, bool]:
     """The tokenised corpus of a dataset, from the cache when nothing that changes it changed."""
+    dataset_cfg = typed("dataset", dataset_cfg)
     files = sources.dataset_files(dataset_cfg, Path(paths_cfg["data_dir"]), paths_cfg.get("mirror"))
     settings = tokenizer_settings(dataset_cfg, paths_cfg)
     key = cache_key(sources.fingerprint(files, dataset_cfg), settings)
@@ -96,13 +98,9 @@ def load_corpus(
 
 
 def dedup_settings(dataset_cfg: Mapping) -> dedup.DedupSettings:
-    near = dataset_cfg.get("near_duplicates") or {}
-    defaults = dedup.DedupSettings()
-    return dedup.DedupSettings(
-        mode=str(dataset_cfg.get("dedup", defaults.mode)),
-        jaccard=float(near.get("jaccard", defaults.jaccard)),
-        shingle=int(near.get("shingle", defaults.shingle)),
-    )
+    cfg = typed("dataset", dataset_cfg)
+    return dedup.DedupSettings(mode=str(cfg.dedup), jaccard=float(cfg.near_duplicates.jaccard),
+                               shingle=int(cfg.near_duplicates.shingle))
 
 
 _FOUND: dict[str, dedup.Duplicates] = {}
@@ -141,6 +139,7 @@ def prepare(
 ) -> PreparedData:
     """Raw data → vocabulary and encoded train / validation / test; with `max_chars`, also
     every document's first `max_chars` characters (the character models' view)."""
+    dataset_cfg = typed("dataset", dataset_cfg)
     corpus, _ = load_corpus(dataset_cfg, paths_cfg, workers, progress)
     counts = {"non_utf8_files": corpus.non_utf8_files, "docs_cut_at_max_chars": corpus.truncated_chars}
     if corpus.truncated_chars:
@@ -154,15 +153,15 @@ def prepare(
         )
         corpus = corpus.select(~empty)
     corpus, counts["duplicates"], twinned = drop_duplicates(corpus, dataset_cfg)
-    fractions = dict(dataset_cfg.get("split") or {})
-    folds, fold = dataset_cfg.get("folds"), dataset_cfg.get("fold")
+    fractions = {"validation": dataset_cfg.split.validation, "test": dataset_cfg.split.test}
+    folds, fold = dataset_cfg.folds, dataset_cfg.fold
     split_of = assign_splits(corpus.labels, corpus.source_split, fractions, seed, corpus.groups,
                              folds, fold)
     if folds is not None:  # recorded in data_summary.json: which fold this run tested on
         counts |= {"folds": int(folds), "fold": int(fold)}
-    if dataset_cfg.get("max_train_docs") is not None:
+    if dataset_cfg.max_train_docs is not None:
         counts["train_docs_before_sample"] = int((split_of == "train").sum())
-        split_of = subsample_train(corpus.labels, split_of, dataset_cfg.get("max_train_docs"), seed)
+        split_of = subsample_train(corpus.labels, split_of, dataset_cfg.max_train_docs, seed)
     # Where the surviving copy of each group landed (a group's other copies are gone).
     counts["duplicates"]["survivors_by_split"] = {
         name: int((twinned & (split_of == name)).sum()) for name in SPLITS
@@ -170,12 +169,11 @@ def prepare(
     classes = class_names(corpus.labels, split_of)
     train = split_of == "train"
     train_tokens = corpus.select(train).tokens
-    vocab_cfg = dataset_cfg.get("vocab") or {}
     vocabulary = Vocabulary.from_counts(
         corpus.lexicon,
         np.bincount(train_tokens, minlength=len(corpus.lexicon)),
-        min_count=int(vocab_cfg.get("min_count", 1)),
-        max_size=vocab_cfg.get("max_size"),
+        min_count=int(dataset_cfg.vocab.min_count),
+        max_size=dataset_cfg.vocab.max_size,
     )
     id_map = vocabulary.lexicon_map(corpus.lexicon)
     splits = {
@@ -202,5 +200,5 @@ def prepare(
         split_of=split_of,
         view_settings=view_settings,
         counts=counts,
-        lowercase=bool((dataset_cfg.get("tokenizer") or {}).get("lowercase", True)),
+        lowercase=bool(dataset_cfg.tokenizer.lowercase),
     )

@@ -17,7 +17,7 @@ def _percentiles(values: np.ndarray) -> dict[str, int]:
     return out | {"max": int(values.max())}
 
 
-def summarize(data: PreparedData) -> dict:
+def data_summary(data: PreparedData) -> dict:
     """A plain dict, also written next to every run as `data_summary.json`."""
     train = data.splits["train"]
     docs = {

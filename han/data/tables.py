@@ -79,8 +79,8 @@ def read_rows(cfg: Mapping, paths: list[Path], stats: ReadStats) -> list[Row]:
     if len(paths) != len(roles):
         raise DataError(f"got {len(paths)} table files but {len(roles)} of dataset.train_path / "
                         "validation_path / test_path are set; pass dataset_files()'s list")
-    text_col = str(setting(cfg, "text_column", "text"))
-    label_col = str(setting(cfg, "label_column", "label"))
+    text_col = str(setting(cfg, "text_column"))
+    label_col = str(setting(cfg, "label_column"))
     id_col = setting(cfg, "id_column")
     group_col = setting(cfg, "group_column")
     rows: list[Row] = []

@@ -18,7 +18,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from han import faults
-from han.cli import progress_disable
+from han.console import progress_disable
 from han.data.documents import DataError
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,7 @@ from han.table2.settings import network_settings
 def build_network(model_cfg: Mapping, vocab_size: int, num_classes: int,
                   embedding_matrix: np.ndarray | None = None) -> Any:
     """The Table 2 network `model.network` names, built for ids of any shape."""
-    network, settings = network_settings(model_cfg)
-    name = str(model_cfg.get("name", network))
+    network, name, settings = network_settings(model_cfg)
     if embedding_matrix is not None:
         embedding_matrix = np.asarray(embedding_matrix, dtype="float32")
     common = {"num_classes": num_classes, "dropout": settings.pop("dropout"), "name": name}

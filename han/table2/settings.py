@@ -1,9 +1,8 @@
-"""The one narrow adapter from a `conf/model/<network>.yaml` to a Table 2 network's arguments.
+"""The one narrow adapter from a Table 2 network's typed settings to its constructor's arguments.
 
-Each network's settings live in one small YAML per model; this is the only code that reads
-them, so moving them into a typed dataclass later changes this file and nothing else. Pure
-Python: `han.predict` and `han.monitoring` ask `has_attention` / `reads_characters` without
-importing TensorFlow.
+Each network's settings, their types and defaults are its dataclass in han/schema.py
+(`NETWORKS`, picked by `model.network`); its YAML sets values only. Pure Python: `han.predict`
+and `han.monitoring` ask `has_attention` / `reads_characters` without importing TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# network -> the settings it reads (beyond name, network, family) and their types.
-NETWORKS: dict[str, dict[str, type]] = {
-    "cnn_word": {"embedding_dim": int, "filter_widths": list, "filters": int, "dropout": float},
-    "cnn_char": {"max_chars": int, "conv_filters": int, "hidden_units": int, "dropout": float,
-                 "init_stddev": float},
-    "lstm": {"embedding_dim": int, "lstm_units": int, "dropout": float},
-    "conv_grnn": {"embedding_dim": int, "filter_widths": list, "filters": int,
-                  "gru_units": int, "dropout": float},
-    "lstm_grnn": {"embedding_dim": int, "lstm_units": int, "gru_units": int, "dropout": float},
+from han.schema import typed
+
+# network -> the settings its constructor takes (beyond name; han/table2/build.py).
+ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "cnn_word": ("embedding_dim", "filter_widths", "filters", "dropout"),
+    "cnn_char": ("max_chars", "conv_filters", "hidden_units", "dropout", "init_stddev"),
+    "lstm": ("embedding_dim", "lstm_units", "dropout"),
+    "conv_grnn": ("embedding_dim", "filter_widths", "filters", "gru_units", "dropout"),
+    "lstm_grnn": ("embedding_dim", "lstm_units", "gru_units", "dropout"),
 }
 
 
@@ -41,22 +40,15 @@ def reads_characters(model_cfg: Mapping) -> bool:
 
 def max_chars(model_cfg: Mapping) -> int:
     """The character frame of a character model (Zhang et al.'s l0 = 1014)."""
-    return int(model_cfg["max_chars"])
+    return int(typed("model", model_cfg).max_chars)
 
 
-def network_settings(model_cfg: Mapping) -> tuple[str, dict[str, Any]]:
-    """(network, its constructor's keyword arguments) from a model config; `ValueError`
-    naming the setting when one is missing or has the wrong type."""
-    network = network_of(model_cfg)
-    if network not in NETWORKS:
-        raise ValueError(f"model.network must be one of {sorted(NETWORKS)}, got {network!r}")
-    kwargs: dict[str, Any] = {}
-    for key, kind in NETWORKS[network].items():
-        if key not in model_cfg:
-            raise ValueError(f"model.{key} is missing: model={network} sets it")
-        value = model_cfg[key]
-        try:
-            kwargs[key] = [int(v) for v in value] if kind is list else kind(value)
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"model.{key}={value!r} is not a {kind.__name__}") from err
-    return network, kwargs
+def network_settings(model_cfg: Mapping) -> tuple[str, str, dict[str, Any]]:
+    """(network, model name, its constructor's keyword arguments) from a model config, typed by
+    its schema (`SettingsError` naming a key it does not define)."""
+    settings = typed("model", model_cfg)
+    network = str(settings.network)
+    kwargs = {key: settings[key] for key in ARGUMENTS[network]}
+    if "filter_widths" in kwargs:
+        kwargs["filter_widths"] = [int(w) for w in kwargs["filter_widths"]]
+    return network, str(settings.name), kwargs
