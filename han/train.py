@@ -172,17 +172,30 @@ def run_baseline_beside(cfg: DictConfig, data: PreparedData, run_dir: Path) -> d
     Seconds to fit, and the first thing a user should compare the network with: its validation
     and test scores go into `metrics.json["baseline"]`, its test predictions into
     `baseline_predictions.csv` (so `experiments.compare` can test the network against it).
+    Fitted once per split: the result is cached by the split's documents and the baseline's
+    settings (han/baseline_cache.py), so the other jobs of a sweep on this split read it.
     """
-    fitted, _ = fit_linear(BAG_OF_WORDS, data, str(cfg.trainer.monitor), run_dir, "baseline_")
-    val = fitted["validation"]
-    log.info("bag-of-words baseline (%s, C=%g): validation accuracy %.4f, macro-F1 %.4f",
-             BAG_OF_WORDS["name"], val["C"], val["accuracy"], val["macro_f1"])
-    return {
-        "model": BAG_OF_WORDS["name"],
-        "validation": val,
-        "test": {k: fitted["test"][k] for k in ("accuracy", "macro_f1", "loss")},
-        "seconds": fitted["train"]["seconds"],
-    }
+    from han import baseline_cache
+
+    monitor = str(cfg.trainer.monitor)
+    predictions = run_dir / "baseline_predictions.csv"
+    key = baseline_cache.key(data.splits, data.classes, BAG_OF_WORDS, monitor)
+    result = baseline_cache.load(cfg.paths.cache_dir, key, predictions)
+    source = "from the cache"
+    if result is None:
+        source = "fitted"
+        fitted, _ = fit_linear(BAG_OF_WORDS, data, monitor, run_dir, "baseline_")
+        result = {
+            "model": BAG_OF_WORDS["name"],
+            "validation": fitted["validation"],
+            "test": {k: fitted["test"][k] for k in ("accuracy", "macro_f1", "loss")},
+            "seconds": fitted["train"]["seconds"],
+        }
+        baseline_cache.save(cfg.paths.cache_dir, key, result, predictions)
+    val = result["validation"]
+    log.info("bag-of-words baseline (%s, C=%g, %s): validation accuracy %.4f, macro-F1 %.4f",
+             BAG_OF_WORDS["name"], val["C"], source, val["accuracy"], val["macro_f1"])
+    return result
 
 
 def compare_with_baseline(metrics: dict, monitor: str) -> None:
