@@ -231,11 +231,16 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))  # imports TensorFlow, quietly
     chief = runtime.is_chief
-    baseline = None
+    fitting = None
     if chief:
         _write_data(data, run_dir)
         if cfg.get("baseline"):
-            baseline = run_baseline_beside(cfg, data, run_dir)
+            # Beside word2vec, on the other core: both are deterministic and share nothing, and
+            # gensim's loop and scikit-learn's solver release the GIL (a fixed cost of every run).
+            from concurrent.futures import ThreadPoolExecutor
+
+            fitting = ThreadPoolExecutor(1, thread_name_prefix="baseline")
+            baseline_result = fitting.submit(run_baseline_beside, cfg, data, run_dir)
     validation = build_inputs(data, cfg, "validation")
 
     # ---- the model, built under the strategy ---------------------------------------------------
@@ -248,6 +253,10 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
                               cfg.paths.cache_dir)  # (V, E) or None: Keras' random init
     if chief and "embedding_coverage" in data.counts:  # pretrained vectors: record coverage
         _write_data(data, run_dir)
+    baseline = None
+    if fitting is not None:
+        baseline = baseline_result.result()  # its exception, if any, is raised here
+        fitting.shutdown()
     resolve_embedding_dim(cfg.model, matrix)
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)
