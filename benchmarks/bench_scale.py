@@ -197,6 +197,7 @@ def job_train(cfg: DictConfig) -> dict:
         "train_docs_per_second": round(docs / max(seconds, 1e-9), 1),
         "train_words_per_second": round(words / max(seconds, 1e-9), 1),
         "train_docs_per_cpu_second": round(docs / max(cpu, 1e-9), 1),
+        "train_words_per_cpu_second": round(words / max(cpu, 1e-9), 1),
         "eval_docs": len(validation),
         "eval_docs_per_second": round(len(validation) / max(eval_seconds, 1e-9), 1),
         "view": [data.view_settings.max_sentences, data.view_settings.max_words],
