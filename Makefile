@@ -106,10 +106,13 @@ profile: setup ## Profile of one training and one evaluation step of make bench,
 bench-data: setup ## Cold and warm time to prepare a dataset (DATASET=imdb)
 	$(PY) -m benchmarks.bench_data dataset=$(or $(DATASET),imdb) $(ARGS)
 
+bench-scale: setup ## Cost against corpus size on every aclImdb review: prepare, word2vec, training, evaluation, memory (ARGS="bench.sizes=[1000,4000]"; resumable)
+	$(PY) -m benchmarks.bench_scale $(ARGS)
+
 lint: setup ## ruff
 	$(VENV)/bin/ruff check han experiments tests benchmarks
 
 clean: ## Remove caches (not downloads, not runs)
 	rm -rf data/cache .pytest_cache .ruff_cache
 
-.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export evaluate test test-slow bench profile bench-data lint clean
+.PHONY: help setup lock data train sweep compare docs predict explain attention-stats faithfulness attention-tables export evaluate test test-slow bench profile bench-data bench-scale lint clean

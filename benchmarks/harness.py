@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from han.cli import import_tensorflow
 from han.data.encode import EncodedDocs
 from han.data.pipeline import BatchSource
 from han.data.prepare import prepare
@@ -34,8 +35,7 @@ def peak_rss_mb() -> float:
 def set_threads(threads: int | None) -> None:
     """TensorFlow's intra- and inter-op threads (None: its default, one per core)."""
     if threads:
-        import tensorflow as tf
-
+        tf = import_tensorflow()
         tf.config.threading.set_intra_op_parallelism_threads(int(threads))
         tf.config.threading.set_inter_op_parallelism_threads(int(threads))
 
@@ -68,6 +68,8 @@ def load(cfg: DictConfig, flat: bool, max_tokens: int | None = None) -> BenchDat
         view["max_tokens"] = int(max_tokens)
     data = prepare(OmegaConf.merge(cfg.dataset, view), cfg.paths, int(cfg.seed), cfg.workers,
                    progress=False)
+    # After the tokenizer's forks; as `make train` does, without its CUDA probing on a CPU host.
+    import_tensorflow()
     train_docs = data.view("train", flat)
     validation = data.view("validation", flat)
     n = min(int(bench.num_docs), len(train_docs))

@@ -21,7 +21,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from benchmarks.harness import compile_steps, load, set_threads
-from han.cli import hydra_main
+from han.cli import hydra_main, import_tensorflow
 
 # First match wins; names are the op's name scope with "gradient_tape/" and Keras' numeric
 # suffixes removed. The word encoder's GRU loop is the part of it inside a `while`.
@@ -85,8 +85,8 @@ def shares(totals: dict[str, float], extra: dict[str, float]) -> dict[str, float
 
 @hydra_main(config_name="bench", task="train")
 def main(cfg: DictConfig) -> dict:
+    tf = import_tensorflow()  # its CUDA probing filtered on a CPU host, as `make train` does
     import keras
-    import tensorflow as tf
 
     from benchmarks import variants
     from han.models import build_model

@@ -126,8 +126,11 @@ def _key(data: PreparedData, *settings: object) -> str:
 
 def _word2vec(data: PreparedData, dim: int, window: int, passes: int, seed: int,
               workers: int) -> np.ndarray:
+    import time
+
     from gensim.models import Word2Vec
 
+    start = time.perf_counter()
     w2v = Word2Vec(
         train_sentences(data),
         vector_size=dim,
@@ -146,6 +149,6 @@ def _word2vec(data: PreparedData, dim: int, window: int, passes: int, seed: int,
         if word in w2v.wv:
             matrix[i] = w2v.wv[word]
             found += 1
-    log.info("word2vec (dim %d, %d passes) initialised %d of %d vocabulary rows",
-             dim, passes, found, len(matrix))
+    log.info("word2vec (dim %d, %d passes, %d worker(s)) initialised %d of %d vocabulary rows "
+             "in %.1f s", dim, passes, workers, found, len(matrix), time.perf_counter() - start)
     return matrix

@@ -46,6 +46,12 @@ def atomic_open(path: Path | str, mode: str = "w") -> Iterator[IO]:
         raise
 
 
+def scratch_name(name: str) -> str:
+    """A scratch file's name for `name` that `remove_stale_tmp` removes once its process is
+    gone (the pattern of `atomic_open`'s temporary files)."""
+    return f".{name}.{_HOST}-{os.getpid()}.{os.urandom(4).hex()}.tmp"
+
+
 def atomic_write_text(path: Path | str, text: str) -> None:
     with atomic_open(path) as handle:
         handle.write(text)

@@ -99,6 +99,11 @@ def test_minhash_candidates_find_every_pair_above_the_threshold_on_real_articles
     part = corpus.select(tech)
     words = dedup.folded_tokens(part.lexicon, part.tokens)
     hashes, counts = dedup.shingles(words, part.doc_tokens, 5)
+    # In chunks of ~1,000 words (bounded memory on a large corpus), the same hashes.
+    chunked, chunk_counts = dedup.shingles(words, part.doc_tokens, 5, chunk=1000)
+    assert len(part.tokens) > 20_000
+    np.testing.assert_array_equal(chunked, hashes)
+    np.testing.assert_array_equal(chunk_counts, counts)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     sets = [set(hashes[a:b].tolist()) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     truth = {(a, b) for a, b in combinations(range(len(sets)), 2)

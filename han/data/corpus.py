@@ -2,7 +2,9 @@
 
 The cache is keyed by everything that changes the tokens (the raw files' bytes, the reader's and
 the tokenizer's settings, the tokenizer's code version and NLTK's version) and written
-atomically, so a killed run never leaves a file that loads wrong. Splits and the vocabulary are
+atomically, so a killed run never leaves a file that loads wrong. It is written chunk by chunk
+as the tokenizer returns them and read memory-mapped (han/data/corpus_file.py), so neither
+preparing nor training holds a second copy of the corpus's words. Splits and the vocabulary are
 not part of it: they are cheap and are recomputed from it on every run.
 """
 
@@ -17,9 +19,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from han.data import ragged
-from han.data.tokenize import TOKENIZER_VERSION, TokenizerSettings, tokenize_texts
-from han.io import atomic_open, remove_stale_tmp
+from han.data import corpus_file, ragged
+from han.data.tokenize import (
+    TOKENIZER_VERSION,
+    LexiconMerger,
+    TokenizerSettings,
+    iter_tokenized,
+    tokenize_texts,
+)
+from han.io import remove_stale_tmp
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +87,19 @@ class Corpus:
         return [list(part) for part in np.split(words, cuts)]
 
     def save(self, path: Path) -> None:
-        """Writes an .npz atomically: temporary file in the same folder, then rename."""
-        arrays = {name: getattr(self, name) for name in _ARRAY_FIELDS}
-        for name in _STRING_FIELDS:
-            encoded = json.dumps(getattr(self, name).tolist(), ensure_ascii=False).encode()
-            arrays[name] = np.frombuffer(encoded, dtype=np.uint8)
-        arrays["counts"] = np.array([self.truncated_chars, self.non_utf8_files], dtype=np.int64)
-        with atomic_open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+        """Writes the cache file atomically (han/data/corpus_file.py, the format streaming
+        preparation writes too: the same corpus gives the same bytes)."""
+        corpus_file.write(Path(path), {name: getattr(self, name) for name in _ARRAY_FIELDS},
+                          {name: getattr(self, name).tolist() for name in _STRING_FIELDS},
+                          (self.truncated_chars, self.non_utf8_files))
 
     @classmethod
     def load(cls, path: Path) -> Corpus:
-        with np.load(path) as data:
-            values = {name: data[name] for name in _ARRAY_FIELDS}
-            for name in _STRING_FIELDS:
-                values[name] = np.array(json.loads(data[name].tobytes().decode()), dtype=object)
-            truncated, non_utf8 = (int(v) for v in data["counts"])
+        """The cached corpus, its large arrays memory-mapped (read-only)."""
+        arrays, strings, (truncated, non_utf8) = corpus_file.read(Path(path))
+        if set(strings) != set(_STRING_FIELDS):
+            raise ValueError(f"holds fields {sorted(strings)}, expected {sorted(_STRING_FIELDS)}")
+        values = arrays | {name: np.array(strings[name], dtype=object) for name in _STRING_FIELDS}
         corpus = cls(**values, truncated_chars=truncated, non_utf8_files=non_utf8)
         corpus.check()
         return corpus
@@ -138,6 +143,39 @@ class Corpus:
         )
 
 
+
+def write_documents(
+    path: Path,
+    documents: pd.DataFrame,
+    settings: TokenizerSettings,
+    workers: int | None = None,
+    progress: bool = True,
+    non_utf8_files: int = 0,
+    chunk_size: int = 250,
+) -> None:
+    """Tokenises a Documents frame into the cache file at `path`, chunk by chunk.
+
+    Each chunk's tokens and lengths are appended to scratch files as the tokenizer returns
+    them, so no array of the whole corpus is held; the file equals `Corpus.from_documents(...)
+    .save(path)` byte for byte (tested).
+    """
+    merger, truncated = LexiconMerger(), 0
+    with corpus_file.array_sinks(Path(path).parent, Path(path).name) as sinks:
+        for chunk in iter_tokenized(documents["text"].tolist(), settings, workers, chunk_size,
+                                    progress):
+            sinks["tokens"].append(merger.global_tokens(chunk))
+            sinks["sentence_lengths"].append(chunk.sentence_lengths)
+            sinks["doc_sentences"].append(chunk.doc_sentences)
+            truncated += chunk.truncated_chars
+        groups = (documents["group"].astype(str).tolist() if "group" in documents
+                  else [""] * len(documents))
+        strings = {"ids": documents["id"].astype(str).tolist(),
+                   "labels": documents["label"].astype(str).tolist(),
+                   "source_split": documents["source_split"].astype(str).tolist(),
+                   "groups": groups, "lexicon": list(merger.lexicon)}
+        corpus_file.write(Path(path), sinks, strings, (truncated, non_utf8_files))
+
+
 def cache_key(source_fingerprint: str, settings: TokenizerSettings) -> str:
     """Hash of everything that changes the tokenised corpus."""
     import nltk
@@ -158,27 +196,32 @@ def cached_corpus(
     key: str,
     build,
 ) -> tuple[Corpus, Path, bool]:
-    """Loads the corpus cached under `key`, or builds it with `build()` and caches it.
+    """Loads the corpus cached under `key`, or has `build(path)` write it there, then loads it.
 
-    Returns the corpus, its cache file and whether it came from the cache. A cache file that
-    cannot be read (truncated by a full disk, say) is rebuilt, not trusted.
+    Returns the corpus (its large arrays memory-mapped), its cache file and whether it came
+    from the cache. A cache file that cannot be read (truncated by a full disk, say) is
+    rebuilt, not trusted; one of an older format is rebuilt with a line that says so.
     """
     path = Path(cache_dir) / f"{name}-{key}.npz"
     remove_stale_tmp(cache_dir)  # leftovers of writes that were killed
     if path.exists():
         try:
             return Corpus.load(path), path, True
+        except corpus_file.OldFormat as err:
+            log.info("cache %s is of %s; this version writes format %d (written as it is "
+                     "tokenised, memory-mapped on read): rebuilding it", path, err,
+                     corpus_file.FORMAT)
+            path.unlink(missing_ok=True)
         except Exception as err:  # noqa: BLE001 - any unreadable cache is rebuilt
             log.warning("cache %s is damaged (%s: %s); rebuilding it", path, type(err).__name__,
                         err)
             path.unlink(missing_ok=True)
-    corpus = build()
     try:
-        corpus.save(path)
+        build(path)
     except PermissionError as err:
         from han.data.documents import DataError
 
         raise DataError(f"paths.cache_dir={cache_dir} is not writable ({err.strerror}); set "
                         "paths.cache_dir to a folder you can write") from err
     log.info("cached the tokenised corpus in %s", path)
-    return corpus, path, False
+    return Corpus.load(path), path, False

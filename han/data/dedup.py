@@ -93,11 +93,30 @@ def exact_keys(tokens: np.ndarray, doc_tokens: np.ndarray) -> list[bytes]:
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def shingles(tokens: np.ndarray, doc_tokens: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def shingles(tokens: np.ndarray, doc_tokens: np.ndarray, size: int,
+             chunk: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of every document's word `size`-grams, and how many each document has.
 
-    A document shorter than `size` words is one shingle of all its words.
+    A document shorter than `size` words is one shingle of all its words. Documents go in
+    chunks of about `chunk` words: the working arrays (a dozen bytes-wide ones per word) stay
+    bounded, and only the hashes (8 bytes a shingle) grow with the corpus.
     """
+    bounds = _bounds(doc_tokens)
+    hashes, counts, first = [], [], 0
+    while first < len(doc_tokens):
+        last = int(np.searchsorted(bounds, bounds[first] + chunk, side="right")) - 1
+        last = max(last, first + 1)
+        h, c = _chunk_shingles(tokens[bounds[first]:bounds[last]], doc_tokens[first:last], size)
+        hashes.append(h)
+        counts.append(c)
+        first = last
+    if not hashes:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(hashes), np.concatenate(counts)
+
+
+def _chunk_shingles(tokens: np.ndarray, doc_tokens: np.ndarray,
+                    size: int) -> tuple[np.ndarray, np.ndarray]:
     n = len(tokens)
     bounds = _bounds(doc_tokens)
     doc = ragged.segment_ids(doc_tokens)  # (P,) each token's document

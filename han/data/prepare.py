@@ -17,7 +17,7 @@ import numpy as np
 
 from han.data import dedup, sources
 from han.data.chars import CharView, load_chars
-from han.data.corpus import Corpus, cache_key, cached_corpus
+from han.data.corpus import Corpus, cache_key, cached_corpus, write_documents
 from han.data.encode import EncodedDocs, ViewSettings, encode_corpus, view_for_model
 from han.data.splits import SPLITS, assign_splits, class_names, subsample_train
 from han.data.tokenize import TokenizerSettings
@@ -83,12 +83,11 @@ def load_corpus(
     settings = tokenizer_settings(dataset_cfg, paths_cfg)
     key = cache_key(sources.fingerprint(files, dataset_cfg), settings)
 
-    def build() -> Corpus:
+    def build(path: Path) -> None:
         documents, stats = sources.read_documents(dataset_cfg, files)
         log.info("read %d documents from %s", len(documents), ", ".join(map(str, files)))
-        return Corpus.from_documents(
-            documents, settings, workers, progress, non_utf8_files=stats.non_utf8_files
-        )
+        write_documents(path, documents, settings, workers, progress,
+                        non_utf8_files=stats.non_utf8_files)
 
     corpus, path, cached = cached_corpus(
         Path(paths_cfg["cache_dir"]), str(dataset_cfg["name"]), key, build
@@ -115,9 +114,11 @@ def drop_duplicates(corpus: Corpus, dataset_cfg: Mapping) -> tuple[Corpus, dict,
     settings = dedup_settings(dataset_cfg)
     # One search per corpus and process: the attention analyses load several runs (seeds) of one
     # dataset, and the near-duplicate search on IMDB costs more than the rest of prepare.
-    digest = hashlib.blake2b(corpus.tokens.tobytes() + corpus.doc_tokens.tobytes()
-                             + repr((settings, len(corpus.lexicon))).encode(),
-                             digest_size=16).hexdigest()
+    hasher = hashlib.blake2b(digest_size=16)  # fed array by array: no copy of the corpus
+    for part in (corpus.tokens, corpus.doc_tokens):
+        hasher.update(np.ascontiguousarray(part).data)
+    hasher.update(repr((settings, len(corpus.lexicon))).encode())
+    digest = hasher.hexdigest()
     if digest not in _FOUND:
         _FOUND[digest] = dedup.find_duplicates(corpus.lexicon, corpus.tokens, corpus.doc_tokens, settings)
     found = _FOUND[digest]
@@ -126,7 +127,9 @@ def drop_duplicates(corpus: Corpus, dataset_cfg: Mapping) -> tuple[Corpus, dict,
                           settings.mode)
     if settings.mode == "near":
         counts |= {"jaccard": settings.jaccard, "shingle": settings.shingle}
-    return corpus.select(keep), counts, found.group[keep] >= 0
+    # Nothing dropped: the corpus stays as loaded (memory-mapped), not copied.
+    kept = corpus if keep.all() else corpus.select(keep)
+    return kept, counts, found.group[keep] >= 0
 
 
 def prepare(

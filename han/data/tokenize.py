@@ -194,6 +194,39 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def iter_tokenized(
+    texts: Sequence[str],
+    settings: TokenizerSettings,
+    workers: int | None = None,
+    chunk_size: int = 250,
+    progress: bool = True,
+) -> Iterator[TokenizedChunk]:
+    """Tokenises every text on `workers` processes; yields chunks of `chunk_size`, in order,
+    as they finish, so a caller can write each and keep none."""
+    workers = workers or default_workers()
+    if check_pretokenized(settings) is None:
+        load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
+    # Bars only on a terminal: a log file gets the summary lines, not a bar per update.
+    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=progress_disable(progress))
+    if workers <= 1 or len(texts) <= chunk_size:
+        tokenizer = DocumentTokenizer(settings)
+        for part in _chunks(texts, chunk_size):
+            chunk = _encode_chunk(tokenizer, part)
+            bar.update(len(part))
+            yield chunk
+            faults.point("tokenise")
+    else:
+        # fork: workers need only NLTK, and spawn would re-import the caller (and TensorFlow).
+        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+        ctx = mp.get_context(method)
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
+            for chunk in pool.imap(_worker, _chunks(texts, chunk_size)):
+                bar.update(len(chunk.doc_sentences))
+                yield chunk
+                faults.point("tokenise")
+    bar.close()
+
+
 def tokenize_texts(
     texts: Sequence[str],
     settings: TokenizerSettings,
@@ -202,52 +235,38 @@ def tokenize_texts(
     progress: bool = True,
 ) -> TokenizedChunk:
     """Tokenises every text, in order, on `workers` processes; returns one merged chunk."""
-    workers = workers or default_workers()
-    texts = list(texts)
-    if check_pretokenized(settings) is None:
-        load_sentence_model(settings)  # fail here, with the install hint, not inside a worker
-    # Bars only on a terminal: a log file gets the summary lines, not a bar per update.
-    bar = tqdm(total=len(texts), desc="tokenising", unit="doc", disable=progress_disable(progress))
-    chunks: list[TokenizedChunk] = []
-    if workers <= 1 or len(texts) <= chunk_size:
-        tokenizer = DocumentTokenizer(settings)
-        for part in _chunks(texts, chunk_size):
-            chunks.append(_encode_chunk(tokenizer, part))
-            bar.update(len(part))
-            faults.point("tokenise")
-    else:
-        # fork: workers need only NLTK, and spawn would re-import the caller (and TensorFlow).
-        method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-        ctx = mp.get_context(method)
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-            for chunk in pool.imap(_worker, _chunks(texts, chunk_size)):
-                chunks.append(chunk)
-                bar.update(len(chunk.doc_sentences))
-                faults.point("tokenise")
-    bar.close()
-    return merge_chunks(chunks)
+    return merge_chunks(list(iter_tokenized(list(texts), settings, workers, chunk_size, progress)))
 
 
-def merge_chunks(chunks: Sequence[TokenizedChunk]) -> TokenizedChunk:
-    """Joins chunks into one, remapping each local lexicon onto a shared one."""
-    lexicon: dict[str, int] = {}
-    tokens = []
-    for chunk in chunks:
+class LexiconMerger:
+    """Maps chunks' local lexicons onto one shared lexicon, in order of first occurrence."""
+
+    def __init__(self) -> None:
+        self.lexicon: dict[str, int] = {}
+
+    def global_tokens(self, chunk: TokenizedChunk) -> np.ndarray:
+        """The chunk's tokens as ids of the shared lexicon (new words appended to it)."""
+        lexicon = self.lexicon
         local_to_global = np.fromiter(
             (lexicon.setdefault(w, len(lexicon)) for w in chunk.lexicon),
             dtype=np.int32,
             count=len(chunk.lexicon),
         )
-        tokens.append(local_to_global[chunk.tokens] if len(chunk.tokens) else chunk.tokens)
+        return local_to_global[chunk.tokens] if len(chunk.tokens) else chunk.tokens
+
+
+def merge_chunks(chunks: Sequence[TokenizedChunk]) -> TokenizedChunk:
+    """Joins chunks into one, remapping each local lexicon onto a shared one."""
+    merger = LexiconMerger()
+    tokens = [merger.global_tokens(chunk) for chunk in chunks]
 
     def cat(arrays: list[np.ndarray]) -> np.ndarray:
         return np.concatenate(arrays).astype(np.int32) if arrays else np.zeros(0, np.int32)
 
     return TokenizedChunk(
-        lexicon=list(lexicon),
+        lexicon=list(merger.lexicon),
         tokens=cat(tokens),
         sentence_lengths=cat([c.sentence_lengths for c in chunks]),
         doc_sentences=cat([c.doc_sentences for c in chunks]),
         truncated_chars=sum(c.truncated_chars for c in chunks),
     )
-

@@ -1,0 +1,60 @@
+"""`make bench-scale`'s table and plot: per-document figures of each size's record
+(benchmarks/bench_scale.py), so linear growth shows as a flat line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PER_DOC = (  # (column, record key, scale, what it is)
+    ("tok ms/doc", "tokenise_cpu_seconds", 1e3, "tokenising CPU ms per document"),
+    ("rest ms/doc", "prepare_rest_cpu_seconds", 1e3, "rest of prepare, CPU ms per document"),
+    ("prep KB/doc", "prepare_peak_over_base_mb", 2**10, "peak RSS of preparing over its start"),
+    ("cache B/word", "cache_bytes_per_word", 1, "cache file bytes per word"),
+    ("w2v us/word/pass", "word2vec_cpu_us_per_word_pass", 1, "word2vec CPU per word and pass"),
+    ("train KB/doc", "train_peak_over_base_mb", 2**10, "peak RSS of training over its start"),
+)
+
+
+def derived(record: dict) -> dict:
+    return record | {
+        "prepare_peak_over_base_mb": record["prepare_peak_rss_mb"] - record["prepare_base_rss_mb"],
+        "train_peak_over_base_mb": record["train_peak_rss_mb"] - record["train_base_rss_mb"],
+        "cache_bytes_per_word": record["cache_mb"] * 2**20 / max(1, record["words"]),
+        "word2vec_cpu_us_per_word_pass": 1e6 * record["word2vec_cpu_seconds"] / max(
+            1, record["word2vec_passes"] * record["train_split_words"]),
+    }
+
+
+def report(records: list[dict], out: Path) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([derived(r) for r in records]).sort_values("docs")
+    for column, key, scale, _ in PER_DOC:
+        divisor = frame["docs"] if "doc" in column else 1
+        frame[column] = (frame[key] * scale / divisor).round(3)
+    frame.to_csv(out / "scale.csv", index=False)
+    shown = ["docs", "words", *[c for c, *_ in PER_DOC], "train_docs_per_second",
+             "train_words_per_second", "eval_docs_per_second", "prepare_peak_rss_mb",
+             "train_peak_rss_mb"]
+    print(frame[shown].to_string(index=False))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for column, *_ in PER_DOC:
+        axes[0].plot(frame["docs"], frame[column] / frame[column].iloc[0], marker="o",
+                     label=column)
+    axes[0].set(xscale="log", xlabel="documents", ylabel="per-document figure ÷ smallest size",
+                title="linear growth = a flat line at 1")
+    axes[0].axhline(1.0, color="grey", lw=0.5)
+    axes[0].legend(fontsize=7)
+    for column in ("train_docs_per_second", "eval_docs_per_second"):
+        axes[1].plot(frame["docs"], frame[column], marker="o", label=column)
+    axes[1].set(xscale="log", yscale="log", xlabel="documents", ylabel="docs/s",
+                title="training and evaluation speed")
+    axes[1].legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(out / "scale.png", dpi=110)
+    print(f"wrote {out / 'scale.csv'} and {out / 'scale.png'}")
