@@ -108,9 +108,15 @@ TRACKERS = {"mlflow": MLflowTracker, "wandb": WandbTracker}
 NAMES = ("tensorboard", *TRACKERS)
 
 
+def logger_name(cfg: DictConfig) -> str:
+    """The tracker `cfg.logger` names. A run saved before the logger group existed has none and
+    wrote TensorBoard (#26), so a record without it reads as tensorboard."""
+    return str((cfg.get("logger") or {}).get("name", "tensorboard"))
+
+
 def make_tracker(cfg: DictConfig, run_dir: Path) -> MLflowTracker | WandbTracker | None:
     """The tracker `cfg.logger` names; None for TensorBoard (han/monitoring.py writes it)."""
-    name = str((cfg.get("logger") or {}).get("name", "tensorboard"))
+    name = logger_name(cfg)
     if name not in NAMES:
         raise UsageError(f"logger.name is {name!r}; choose logger={' | logger='.join(NAMES)}")
     if name == "tensorboard":
@@ -123,10 +129,10 @@ def make_tracker(cfg: DictConfig, run_dir: Path) -> MLflowTracker | WandbTracker
 
 def check_installed(cfg: DictConfig) -> None:
     """Fail before any work when `cfg.logger` names a tracker whose package is missing."""
-    name = str((cfg.get("logger") or {}).get("name", "tensorboard"))
+    name = logger_name(cfg)
     if name in EXTRAS:
         need(name)
 
 
 def uses_tensorboard(cfg: DictConfig) -> bool:
-    return str((cfg.get("logger") or {}).get("name", "tensorboard")) == "tensorboard"
+    return logger_name(cfg) == "tensorboard"

@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
               "han.runconfig", "han._version", "han.report_style")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
-    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines",
+    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.baseline_cache",
                "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
                "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",

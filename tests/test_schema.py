@@ -13,8 +13,7 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 # keep_words and wrap_long_sentences; a finished run's metrics.json; the logger of a run saved
 # before the logger group existed (#26: it wrote TensorBoard).
 RECORDS = {("han/data/encode.py", "from_json"), ("han/train.py", "_claim"),
-           ("han/trackers.py", "final_metrics"), ("han/trackers.py", "make_tracker"),
-           ("han/trackers.py", "check_installed"), ("han/trackers.py", "uses_tensorboard")}
+           ("han/trackers.py", "final_metrics"), ("han/trackers.py", "logger_name")}
 
 
 def _setting_names() -> set[str]:
