@@ -1,7 +1,7 @@
 """What types cannot say, checked in one place before any data work: ranges and rules across
 settings.
 
-Types, defaults and allowed values are the schema's (han/schema.py): Hydra refuses
+Types, defaults and allowed values are the schema's (han/schema/): Hydra refuses
 `trainer.epochs=ten` or `trainer.optimizer=adamw` while it composes. `validate(cfg, task)` is
 called by every entry point (see `han.cli`) right after: `trainer.batch_size=0` or validation and
 test fractions that add up to 1 are reported at once, instead of after minutes of tokenising, all

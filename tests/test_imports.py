@@ -12,11 +12,11 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 # Lowest first. A module may import its own layer and those before it, never one after it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
-              "han.schema", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
+              "han.schema", "han.schema.*", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
               "han.runconfig", "han._version", "han.report_style")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
-    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines",
+    ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.baseline_cache",
                "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
                "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",
