@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.baseline_cache",
                "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
-               "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",
+               "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config", "han.config.*",
                "han.rundir", "han.trackers", "han.inference", "han.table2", "han.table2.*")),
     # The command line on top: han/cli.py and the modules that are commands (one `main` each).
     ("commands", ("han.cli", "han.train", "han.predict", "han.saved_run", "han.inputs",
