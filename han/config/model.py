@@ -59,7 +59,7 @@ def check_network(cfg: Mapping, errors: list[str]) -> None:
     if str(cfg.get("family")) != str(fields["family"].default):
         errors.append(f"model.family is {str(cfg.get('family'))!r} but model.network={network} "
                       f"reads the {fields['family'].default} view; leave model.family as "
-                      f"conf/model/{network}.yaml sets it")
+                      f"model={network} sets it (remove the override)")
     if network == "cnn_char" and str(cfg.get("embedding_init")) != "random":
         errors.append(f"model.embedding_init is {str(cfg.get('embedding_init'))!r} but "
                       "model=cnn_char reads one-hot characters, not word embeddings; leave it "
