@@ -20,9 +20,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
                "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config", "han.config.*",
-               "han.rundir", "han.trackers", "han.inference", "han.table2", "han.table2.*")),
+               "han.rundir", "han.run_files", "han.trackers", "han.inference", "han.table2", "han.table2.*")),
     # The command line on top: han/cli.py and the modules that are commands (one `main` each).
-    ("commands", ("han.cli", "han.train", "han.predict", "han.saved_run", "han.inputs",
+    ("commands", ("han.cli", "han.train", "han.train_linear", "han.predict", "han.saved_run", "han.inputs",
                   "han.export", "han.nltk_setup",
                   "han.data.__main__", "han.analysis.*", "han.evaluate", "han.search")),
 ]
