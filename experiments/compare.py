@@ -42,7 +42,7 @@ from . import records, table2
 from .folds import fold_summary, pool_folds
 from .headline import headline
 from .levers import choices_markdown, choose_levers
-from .render import METRICS, duplicates_markdown, failed_section, plot, to_markdown
+from .render import duplicates_markdown, failed_section, plot, to_markdown
 from .runs import DEFAULT_MONITOR, FailedJob, collect_runs, has_predictions
 from .stats import (
     LEVEL,
@@ -51,6 +51,7 @@ from .stats import (
     paired_permutation,
     per_document,
 )
+from .summarize import correct, summarize
 
 TEST_COLUMNS = ["n_paired", "n_docs", "delta_accuracy", "delta_ci_low", "delta_ci_high", "p"]
 
@@ -72,42 +73,6 @@ def best_baselines(runs: pd.DataFrame) -> dict[str, str]:
         if chosen is not None:
             best[str(dataset)] = chosen[0]
     return best
-
-
-def _correct(frame: pd.DataFrame, predicted: str = "predicted", label: str = "label") -> pd.Series:
-    return (frame[predicted] == frame[label]).astype(float)
-
-
-def summarize(runs: pd.DataFrame, n_resamples: int, seed: int) -> pd.DataFrame:
-    """Per (dataset, model): runs, mean ± sd of the test metrics over runs, and the pooled test
-    accuracy over every run's documents with its bootstrap interval over documents."""
-    rows = []
-    for (dataset, model), group in runs.groupby(["dataset", "model"], sort=True):
-        row: dict[str, object] = {"dataset": dataset, "model": model, "n_runs": len(group)}
-        for metric in METRICS:
-            values = group[metric].to_numpy(dtype=float)
-            row |= {f"{metric}_mean": float(np.mean(values)),
-                    f"{metric}_std": float(np.std(values, ddof=1)) if len(values) > 1 else math.nan}
-        try:
-            frames = [p.read() for p in group["predictions"] if has_predictions(p)]
-        except ValueError:  # an unreadable file: the paired tests note it
-            frames = []
-        low = high = pooled = math.nan
-        if frames and len(frames) == len(group):  # an interval only over every run's documents
-            joined = pd.concat(frames, ignore_index=True)
-            sums, count = per_document(joined.assign(correct=_correct(joined)), ["correct"])
-            pooled = float(sums.sum() / count.sum())
-            (low, high), = bootstrap_intervals(sums, count, n_resamples, seed)
-        row |= {"test_accuracy_pooled": pooled, "test_accuracy_ci_low": low,
-                "test_accuracy_ci_high": high,
-                "val_macro_f1_mean": float(group["val_macro_f1"].mean()),
-                "docs_per_second_mean": float(group["docs_per_second"].mean())}
-        rows.append(row)
-    stat_cols = [f"{m}_{s}" for m in METRICS for s in ("mean", "std")]
-    return pd.DataFrame(rows, columns=["dataset", "model", "n_runs", *stat_cols,
-                                       "test_accuracy_pooled", "test_accuracy_ci_low",
-                                       "test_accuracy_ci_high", "val_macro_f1_mean",
-                                       "docs_per_second_mean"])
 
 
 def _paired_frames(ref_runs: pd.DataFrame, cand_runs: pd.DataFrame, where: str,
@@ -148,8 +113,8 @@ def paired_test(pairs: list[pd.DataFrame], n_resamples: int, seed: int) -> dict[
     """Candidate minus reference over the pooled paired rows: Δ accuracy, its bootstrap
     interval over documents and the two-sided paired permutation p (experiments.stats)."""
     pooled = pd.concat(pairs, ignore_index=True)
-    pooled["diff"] = (_correct(pooled, "predicted_cand", "label_ref")
-                      - _correct(pooled, "predicted_ref", "label_ref"))
+    pooled["diff"] = (correct(pooled, "predicted_cand", "label_ref")
+                      - correct(pooled, "predicted_ref", "label_ref"))
     sums, count = per_document(pooled, ["diff"])
     (low, high), = (bootstrap_intervals(sums, count, n_resamples, seed) if n_resamples > 0
                     else [(math.nan, math.nan)])

@@ -6,6 +6,7 @@ picked on validation, and each network's difference from it with its paired boot
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import pandas as pd
@@ -17,6 +18,15 @@ def model_order(models: Iterable[str]) -> list[str]:
     """Baselines first, then flat, then the hierarchical models (ORDER); others after, sorted."""
     present = set(models)
     return [m for m in ORDER if m in present] + sorted(present - set(ORDER))
+
+
+def fmt(value: object, digits: int = 4) -> str:
+    """A float to `digits` places, anything else as it is; None or NaN: n/a."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
 
 
 def fmt_p(value: object) -> str:

@@ -16,6 +16,7 @@ import math
 
 import pandas as pd
 
+from han.console import UsageError
 from han.schema import Monitor, better
 
 # Overrides that name the slot (or the whole sweep), not the variant.
@@ -40,13 +41,26 @@ def _variants(runs: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _monitor(row: pd.Series) -> Monitor:
+    """The job's own `trainer.monitor`. Every row carries it: `runs.collect_runs` reads it from
+    the job's saved config (the schema's default for a job without one, `runs.DEFAULT_MONITOR`)
+    and a records file has the column; a row without one is an error, never a guess."""
+    value = row.get("monitor")
+    if value is None or pd.isna(value) or str(value) not in set(Monitor):
+        raise UsageError(f"job {row.get('job')}: its monitor is {value!r}, not one of "
+                         f"{', '.join(Monitor)}; give the records' jobs.csv the trainer.monitor "
+                         "the job was trained with, or compare its sweep directory instead")
+    return Monitor(str(value))
+
+
 def _best(group: pd.DataFrame) -> int:
     """The job validation chooses: the selection rule of every choice (`han.schema.better`:
-    the monitored score, a tie to the lower loss), then the variant's name so it is stable."""
+    the job's monitored score, a tie to the lower loss), then the variant's name so it is
+    stable."""
     best: tuple[int, float, float] | None = None
     for i in sorted(group.index, key=lambda i: str(group.loc[i, "variant"])):
         row = group.loc[i]
-        score = Monitor(str(row.get("monitor") or "macro_f1")).score(row, prefix="val_")
+        score = _monitor(row).score(row, prefix="val_")
         loss = float(row["val_loss"]) if not pd.isna(row["val_loss"]) else math.inf
         if best is None or better(score, loss, best[1], best[2]):
             best = (i, score, loss)

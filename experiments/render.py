@@ -8,18 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .headline import difference, interval, model_order, percent
+from .headline import difference, fmt, model_order, percent
 from .runs import FailedJob
-
-METRICS = ("test_accuracy", "test_macro_f1")
-
-
-def _fmt(value: object, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
+from .summarize import HEADER, markdown_cells
 
 
 def _paired_cells(r: dict, prefix: str, reference: object) -> list[str]:
@@ -32,8 +23,7 @@ def _paired_cells(r: dict, prefix: str, reference: object) -> list[str]:
 
 def to_markdown(table: pd.DataFrame, reference: str) -> str:
     """Render the comparison table as a GitHub markdown table (accuracies in %)."""
-    header = ["dataset", "model", "runs", "test acc (mean ± sd)", "test acc, pooled [95% CI]",
-              "test macro-F1 (mean ± sd)", "val macro-F1", "train docs/s",
+    header = ["dataset", "model", "runs", *HEADER,  # summarize's columns (experiments/summarize.py)
               f"Δacc vs {reference} [95% CI], p (Holm)", "paired seeds"]
     with_baseline, with_folds = "baseline" in table, "fold_sd" in table
     if with_folds:  # k-fold: a run is a seed's folds pooled (experiments.folds)
@@ -44,12 +34,8 @@ def to_markdown(table: pd.DataFrame, reference: str) -> str:
     for r in table.to_dict("records"):
         cells = [r["dataset"], r["model"], str(r["n_runs"])]
         if with_folds:
-            cells += [_fmt(r["folds_found"]), percent(r["fold_sd"]), _fmt(r["docs_per_seed"])]
-        cells += [f"{percent(r['test_accuracy_mean'])} ± {percent(r['test_accuracy_std'])}",
-                  f"{percent(r['test_accuracy_pooled'])} "
-                  f"{interval(r['test_accuracy_ci_low'], r['test_accuracy_ci_high'])}",
-                  f"{percent(r['test_macro_f1_mean'])} ± {percent(r['test_macro_f1_std'])}",
-                  percent(r["val_macro_f1_mean"]), _fmt(r["docs_per_second_mean"], 1)]
+            cells += [fmt(r["folds_found"]), percent(r["fold_sd"]), fmt(r["docs_per_seed"])]
+        cells += markdown_cells(r)
         cells += _paired_cells(r, "", reference)
         if with_baseline:
             name = r["baseline"]

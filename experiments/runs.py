@@ -12,8 +12,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from han.schema import TrainerSettings
+
 BASELINE_MODELS = ("tfidf_lr", "ngram_tfidf_lr")  # runs written before metrics.json had "family"
-DEFAULT_MONITOR = "macro_f1"  # conf/trainer/default.yaml; for jobs without a saved config
+# A job without a saved config was trained with the schema's trainer.monitor (its one home).
+DEFAULT_MONITOR = str(TrainerSettings.monitor)
 # From the job's data_summary.json["duplicates"] (han.data.dedup.report); NaN for older runs.
 DUPLICATE_KEYS = {"dup_groups": "groups", "dup_exact_groups": "exact_groups",
                   "dup_in_groups": "documents_in_groups", "dup_removed": "removed",

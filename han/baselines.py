@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 FAMILY = "linear"
 MODEL_FILE = "model.joblib"
 # The bag-of-words baseline every network run fits beside itself (`baseline: true`): the
-# defaults of LinearModel (han/schema.py), which conf/model/tfidf_lr.yaml keeps.
+# defaults of LinearModel (han/schema/model.py), which conf/model/tfidf_lr.yaml keeps.
 BAG_OF_WORDS = {"name": "tfidf_lr", "family": FAMILY}
 
 

@@ -93,7 +93,7 @@ _KINDS = {"Integer": "a whole number", "Float": "a number", "Boolean": "true or 
 
 
 def _bad_value(err: BaseException) -> str | None:
-    """Hydra's "Error merging override k=v" (the schema refused the value, han/schema.py) as
+    """Hydra's "Error merging override k=v" (the schema refused the value, han/schema/) as
     `k is 'v'; it must be ...`, the form han.config uses for ranges."""
     match = re.match(r"Error merging override ([^=]+)=(.*)", str(err).strip())
     if match is None or err.__cause__ is None:
@@ -178,7 +178,7 @@ def hydra_main(config_name: str, task: str, error_file: bool = False,
     import han.data.readers  # noqa: F401 - every reader's settings join the schema
     from han.schema import register
 
-    register()  # the typed settings, before Hydra composes (han/schema.py)
+    register()  # the typed settings, before Hydra composes (han/schema/registry.py)
 
     def decorate(task_function: Callable[[Any], Any]) -> Callable[..., Any]:
         @functools.wraps(task_function)

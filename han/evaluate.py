@@ -105,7 +105,7 @@ def evaluate(cfg: DictConfig) -> tuple[dict, Path]:
     from han.evaluation import classification_metrics, metrics_markdown
     from han.io import atomic_write_text
     from han.provenance import code_version
-    from han.train import write_predictions
+    from han.run_files import write_predictions
 
     if (cfg.get("dataset") is None) == (cfg.get("input") is None):
         names = sorted(p.stem for p in (CONFIG_DIR / "dataset").glob("*.yaml"))

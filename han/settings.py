@@ -5,7 +5,7 @@ default: `check_overrides` refuses `+key=value` on the command line (Hydra refus
 `key=value` itself, and `han.cli` rewrites its message, which advises `+`, with
 `unknown_setting`). Only Hydra's own settings (`hydra.*`, `hydra/launcher=...`) may be added
 with `+`. The valid keys are those of the composed config (`defined_keys`), whose groups follow
-their schema (han/schema.py): Hydra itself refuses a key a schema does not define, and these
+their schema (han/schema/): Hydra itself refuses a key a schema does not define, and these
 functions name the nearest valid ones.
 """
 

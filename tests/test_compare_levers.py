@@ -144,3 +144,46 @@ def test_every_run_records_the_commit_that_produced_it_and_compare_lists_it(tmp_
     assert main([str(tmp_path), "--bootstrap", "0"]) == 0
     md = (tmp_path / "comparison.md").read_text()
     assert "Code: " in md and "abc123def456 (1 jobs)" in md and "unrecorded (1 jobs)" in md
+
+
+def test_each_job_is_chosen_by_its_own_monitor_and_one_without_a_saved_config_by_the_schemas(
+        tmp_path: Path) -> None:
+    from experiments.levers import choose_levers
+    from experiments.runs import collect_runs
+    from han.schema import typed
+
+    # "plain" validates better on macro-F1, "regularised" on loss.
+    _job(tmp_path, 0, "flat", "plain", 0, wrong=0, val_f1=0.9, val_loss=0.5)
+    _job(tmp_path, 1, "flat", "regularised", 0, wrong=3, val_f1=0.8, val_loss=0.1)
+
+    def chosen() -> str:
+        runs, _, _ = choose_levers(collect_runs(tmp_path)[0])
+        return str(runs["variant"].iat[0])
+
+    assert chosen() == "levers=plain"  # trainer.monitor: macro_f1, as the jobs saved it
+    for num in (0, 1):
+        (tmp_path / str(num) / ".hydra" / "config.yaml").write_text("trainer:\n  monitor: loss\n")
+    assert chosen() == "levers=regularised"
+    for num in (0, 1):  # no saved config: the jobs trained with the schema's default
+        (tmp_path / str(num) / ".hydra" / "config.yaml").unlink()
+    runs, _ = collect_runs(tmp_path)
+    assert set(runs["monitor"]) == {str(typed("trainer", {}).monitor)}
+    assert chosen() == "levers=plain"
+
+
+def test_a_records_row_without_a_monitor_is_refused_naming_the_job(tmp_path: Path) -> None:
+    from experiments.levers import choose_levers
+    from experiments.records import JOBS, read_records, write_records
+    from experiments.runs import collect_runs
+    from han.console import UsageError
+
+    sweep = tmp_path / "sweep"
+    _job(sweep, 0, "flat", "plain", 0, wrong=0, val_f1=0.9, val_loss=0.5)
+    _job(sweep, 1, "flat", "regularised", 0, wrong=3, val_f1=0.8, val_loss=0.1)
+    runs, failed = collect_runs(sweep)
+    write_records(runs, failed, tmp_path / "records", {})
+    jobs = pd.read_csv(tmp_path / "records" / JOBS, dtype=str)
+    jobs.loc[jobs["job"] == "1", "monitor"] = ""  # a hand-edited record: no monitor for job 1
+    jobs.to_csv(tmp_path / "records" / JOBS, index=False)
+    with pytest.raises(UsageError, match=r"job 1: its monitor is nan.*trainer\.monitor"):
+        choose_levers(read_records(tmp_path / "records")[0])

@@ -12,17 +12,17 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 # Lowest first. A module may import its own layer and those before it, never one after it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
-              "han.schema", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
+              "han.schema", "han.schema.*", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
               "han.runconfig", "han._version", "han.report_style")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),
     ("model", ("han.models", "han.embeddings", "han.pretrained", "han.baselines", "han.baseline_cache",
                "han.document_vectors", "han.runtime",
                "han.trainer", "han.monitoring", "han.explain", "han.report", "han.paper",
-               "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config",
-               "han.rundir", "han.trackers", "han.inference", "han.table2", "han.table2.*")),
+               "han.analysis", "han.analysis.erasure", "han.analysis.probe", "han.config", "han.config.*",
+               "han.rundir", "han.run_files", "han.trackers", "han.inference", "han.table2", "han.table2.*")),
     # The command line on top: han/cli.py and the modules that are commands (one `main` each).
-    ("commands", ("han.cli", "han.train", "han.predict", "han.saved_run", "han.inputs",
+    ("commands", ("han.cli", "han.train", "han.train_linear", "han.predict", "han.saved_run", "han.inputs",
                   "han.export", "han.nltk_setup",
                   "han.data.__main__", "han.analysis.*", "han.evaluate", "han.search")),
 ]

@@ -87,7 +87,7 @@ def decode_text(raw: bytes) -> tuple[str, bool]:
 # ── settings ─────────────────────────────────────────────────────────────────────────────────
 
 def setting(cfg: Mapping, key: str) -> Any:
-    """``cfg[key]``: the readers get typed dataset settings (han/schema.py), which hold every
+    """``cfg[key]``: the readers get typed dataset settings (han/schema/dataset.py), which hold every
     key of their kind, so a default here would be a second home for the schema's. A mandatory
     value still unset (`???`) reads as None: the reader says which setting to give."""
     from omegaconf import DictConfig, OmegaConf

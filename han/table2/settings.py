@@ -1,6 +1,6 @@
 """The one narrow adapter from a Table 2 network's typed settings to its constructor's arguments.
 
-Each network's settings, their types and defaults are its dataclass in han/schema.py
+Each network's settings, their types and defaults are its dataclass in han/schema/networks.py
 (`NETWORKS`, picked by `model.network`); its YAML sets values only. Pure Python: `han.predict`
 and `han.monitoring` ask `has_attention` / `reads_characters` without importing TensorFlow.
 """
