@@ -57,6 +57,10 @@ def as_override(value: Any) -> str:
 def compose_search(overrides: Sequence[str]):
     from hydra import compose, initialize_config_dir
 
+    import han.data.readers  # noqa: F401 - every reader's settings join the schema
+    from han.schema import register
+
+    register()  # the typed settings, before Hydra composes (as han.cli.hydra_main)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=list(overrides))
     if "search" not in cfg:

@@ -84,7 +84,7 @@ def _pyproject() -> dict:
 def test_a_wheel_build_ships_every_config_inside_the_package(tmp_path):
     import importlib.util
 
-    from han.cli import _config_dir
+    from han.console import _config_dir
 
     spec = importlib.util.spec_from_file_location("han_setup", REPO / "setup.py")
     module = importlib.util.module_from_spec(spec)

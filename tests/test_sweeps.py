@@ -87,13 +87,14 @@ def test_two_models_two_seeds_sweep_then_compare(two_by_two):
 
 
 def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bbc_csv):
-    # Job 0 raises inside han.train (an unknown embedding init); job 1 must still run.
-    # Hydra's basic sweeper runs every job of a batch (one batch: max_batch_size=null), records
-    # the failure, and exits non-zero only after the last job.
+    # Job 0 fails inside han.train (a dropout out of range: han.config's check, which runs in
+    # the job; a wrong type or choice the schema refuses before any job starts); job 1 must
+    # still run. Hydra's basic sweeper runs every job of a batch (one batch:
+    # max_batch_size=null), records the failure, and exits non-zero only after the last job.
     sweep_dir = tmp_path / "with_failure"
-    result = sweep(sweep_dir, bbc_csv, "model=flat", "seed=0", "model.embedding_init=bogus,random")
+    result = sweep(sweep_dir, bbc_csv, "model=flat", "seed=0", "model.dropout=1.5,0.0")
     assert result.returncode != 0
-    assert "model.embedding_init is 'bogus'; it must be one of: random, word2vec" in result.stderr
+    assert "model.dropout is 1.5; it must be a number >= 0 and < 1" in result.stderr
     assert "job 0 [" in result.stderr and result.returncode == 2  # one line names the job
     assert not (sweep_dir / "0" / "metrics.json").exists()
     finished = json.loads((sweep_dir / "1" / "metrics.json").read_text())
@@ -105,7 +106,7 @@ def test_a_failing_job_does_not_stop_the_sweep_and_compare_lists_it(tmp_path, bb
     md = (sweep_dir / "comparison.md").read_text()
     assert "## Failed jobs (1)" in md
     failed_line = next(line for line in md.splitlines() if line.startswith("- `0`"))
-    assert "model.embedding_init=bogus" in failed_line
+    assert "model.dropout=1.5" in failed_line
     table = pd.read_csv(sweep_dir / "comparison.csv")
     # flat's one run, and the bag-of-words baseline it fitted beside itself.
     assert table["model"].tolist() == ["flat", "tfidf_lr"] and table["n_runs"].tolist() == [1, 1]

@@ -20,6 +20,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from runs import SHRINK, train_command
 
+from han.schema import DatasetSettings
 from han.trainer import TrainState
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -85,10 +86,12 @@ def test_a_model_config_sets_the_model_and_nothing_else():
 
 def test_every_dataset_extends_the_shared_base_and_recipes_live_in_the_trainer_group():
     with initialize_config_dir(str(CONF), version_base="1.3"):
-        base = OmegaConf.load(CONF / "base" / "dataset.yaml")
+        base = OmegaConf.structured(DatasetSettings)  # what every dataset shares (han/schema.py)
         for path in sorted((CONF / "dataset").glob("*.yaml")):
             dataset = compose("train", [f"dataset={path.stem}"]).dataset
             assert set(base) <= set(dataset), path.stem
+            assert isinstance(OmegaConf.get_type(dataset), type) and issubclass(
+                OmegaConf.get_type(dataset), DatasetSettings), path.stem
             assert (dataset.folds, dataset.fold) == (None, None) and dataset.name != "???"
         tutorial = compose("train", ["trainer=tutorial"]).trainer
         assert compose("train", ["experiment=imdb_baseline"]).trainer == tutorial
