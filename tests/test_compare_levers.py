@@ -95,6 +95,7 @@ def test_a_sweep_without_variants_is_left_as_it_was(tmp_path: Path) -> None:
     assert (tmp_path / "docs" / "comparison.png").stat().st_size > 0
 
 
+@pytest.mark.slow  # ~1 minute of real training; the per-fold choice is unit-tested above
 def test_a_real_levers_sweep_chooses_per_fold_and_tests_every_document_once(
     tmp_path: Path, bbc_csv: Path
 ) -> None:

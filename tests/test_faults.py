@@ -81,6 +81,8 @@ def reference(tmp_path_factory, bbc_csv) -> Path:
 
 # ── 7. kill -9 in every phase, then start again ──────────────────────────────────────────────
 
+@pytest.mark.slow  # ~3 minutes (8 runs); the default suite's kill -9 guard is
+# test_train.py::test_same_seed_same_metrics_and_resume_after_kill
 def test_killed_in_every_phase_the_reruns_end_as_an_uninterrupted_run(tmp_path, bbc_csv, reference):
     """One run directory (and a fresh cache) killed phase after phase: each start resumes what
     the previous one left and is killed in the next phase; the last finishes."""
@@ -204,6 +206,8 @@ def test_a_directory_with_results_but_no_record_is_not_taken(tmp_path, bbc_csv):
 
 # ── 3. training health ───────────────────────────────────────────────────────────────────────
 
+@pytest.mark.slow  # ~1 minute; test_divergence_after_a_good_epoch_keeps_that_epochs_checkpoint
+# guards the same check in the default suite
 def test_a_diverging_run_stops_with_an_error_and_writes_no_result(tmp_path, bbc_csv):
     run_dir = tmp_path / "run"
     result = subprocess.run(train_command(run_dir, bbc_csv, "trainer.learning_rate=1e9",

@@ -280,6 +280,7 @@ def test_report_shows_correct_and_wrong_test_documents(work, han_run, folder_out
     assert not {"script", "img", "iframe", "link"} & page.tags
 
 
+@pytest.mark.slow  # ~30 s; the default report test is test_report_shows_correct_and_wrong_test_documents
 def test_report_adds_top_sentence_erasure_and_gradient_on_request(work, han_run, folder_output):
     out = work / "gradient.html"
     predict(han_run, "report=true", "num_docs=3", "report_gradient=true", f"output={out}", cwd=work)
@@ -369,6 +370,8 @@ def test_read_inputs_errors_name_the_path(work):
 
 # ── 7. prediction tells the truth (issue #23) ────────────────────────────────────────────────
 
+@pytest.mark.slow  # ~1 minute of han-predict runs; test_empty_input_is_an_error_and_changes_nothing
+# is the default suite's guard that a refused prediction writes nothing
 def test_prediction_writes_only_where_told_and_never_over_a_file_it_did_not_create(work, han_run):
     doc = work / "one.txt"
     doc.write_text(MADE_UP, encoding="utf-8")
@@ -409,6 +412,7 @@ def test_empty_input_is_an_error_and_changes_nothing(work, han_run):
         assert out.read_text() == "[1]"
 
 
+@pytest.mark.slow  # ~45 s; the truncation counts themselves are unit-tested in tests/test_encode.py
 def test_every_truncated_document_says_how_much_was_read(work, han_run, bbc):
     view = json.loads((han_run / "data_summary.json").read_text())["view"]
     long_text = " ".join(bbc["text"].iloc[:40])  # 40 articles as one document
@@ -487,6 +491,7 @@ def _export_and_documents(run_dir: Path, bbc: pd.DataFrame, tmp_path: Path):
     return export, table, ids, files
 
 
+@pytest.mark.slow  # ~45 s; test_the_documented_client_reads_flat_exports_too is the default guard
 def test_export_and_the_documented_client_give_the_runs_probabilities(han_run, bbc, tmp_path):
     export, table, ids, files = _export_and_documents(han_run, bbc, tmp_path)
     settings = json.loads((export / "tokenizer.json").read_text())

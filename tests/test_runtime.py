@@ -55,6 +55,7 @@ def test_bad_settings_name_the_setting(restore_policy, monkeypatch):
         runtime_lib.configure({"strategy": "multi_worker", "cluster": "tf_config"}, seed=0)
 
 
+@pytest.mark.slow  # ~1 minute (XLA compiles); the policy and strategy settings are unit-tested above
 def test_xla_and_mixed_precision_train_end_to_end(tmp_path, bbc_csv):
     run_dir = tmp_path / "xla"
     result = subprocess.run(

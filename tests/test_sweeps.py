@@ -299,6 +299,7 @@ def test_a_search_preset_given_to_han_train_points_at_han_search(tmp_path):
     assert "han-search hparams_search=han_optuna" in result.stderr.strip().splitlines()[-1]
 
 
+@pytest.mark.slow  # ~1 minute; the default suite checks every search composes and points at han-search
 def test_optuna_search_runs_two_trials(tmp_path, bbc_csv):
     """han-search with current Optuna: two trials, each a han.train run in its own directory.
     model.gru_units from the command line is a fixed value, so optuna searches the other four

@@ -75,7 +75,16 @@ def trained(tmp_path_factory, bbc_csv):
     return run
 
 
-@pytest.mark.parametrize("name", NETWORKS)
+# One network learns in the default suite (conv_grnn, the quickest, ~25 s); the rest take ~45 s
+# each and run with `make test-slow`. cnn_char trains once for both tests below, so both are slow.
+FAST = {"conv_grnn"}
+
+
+def by_cost(names: list[str]) -> list:
+    return [name if name in FAST else pytest.param(name, marks=pytest.mark.slow) for name in names]
+
+
+@pytest.mark.parametrize("name", by_cost(NETWORKS))
 def test_each_network_learns_real_articles_and_beats_the_majority_on_validation(trained, name):
     run_dir = trained(name)
     for file in ("metrics.json", "predictions.csv", "model.keras", "vocab.json",
@@ -96,7 +105,7 @@ def predict(run_dir: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("name", ["cnn_char", "conv_grnn"])
+@pytest.mark.parametrize("name", by_cost(["cnn_char", "conv_grnn"]))
 def test_a_network_predicts_raw_text_and_explain_says_it_has_no_attention(trained, name,
                                                                          tmp_path):
     run_dir = trained(name)

@@ -162,12 +162,13 @@ def test_end_to_end_run_writes_every_artifact(tmp_path, bbc_csv):
 
 def test_same_seed_same_metrics_and_resume_after_kill(tmp_path, bbc_csv):
     epochs = "trainer.epochs=4"
-    first, second = tmp_path / "a", tmp_path / "b"
+    first = tmp_path / "a"
     run_train(first, bbc_csv, epochs, "seed=3")
-    run_train(second, bbc_csv, epochs, "seed=3")
-    assert metrics_numbers(first) == metrics_numbers(second)
 
-    # Kill -9 after the first completed epoch, start again in the same directory.
+    # Kill -9 after the first completed epoch, start again in the same directory: the two
+    # processes of the killed run end with the uninterrupted run's numbers, so one seed gives one
+    # result across processes and a resume changes nothing (a second uninterrupted run would
+    # only repeat the first comparison).
     killed = tmp_path / "killed"
     proc = subprocess.Popen(train_command(killed, bbc_csv, epochs, "seed=3"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -209,6 +210,8 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+@pytest.mark.slow  # ~1 minute, two processes; test_mirrored_strategy_over_two_logical_cpus is the
+# default suite's distributed guard
 def test_two_workers_train_in_step_and_end_with_the_same_weights(tmp_path, bbc_csv):
     from han.runtime import tf_config
 
