@@ -175,5 +175,7 @@ def _beside_baselines(sweep: Path, jobs: set[Path], runs: pd.DataFrame) -> pd.Da
             "train": {"epochs": 0, "seconds": b.get("seconds", 0.0), "docs_per_second": math.nan},
         }
         label = f"{job.relative_to(sweep).as_posix() or '.'} (beside)"
-        rows.append(_row(fitted, label, predictions, "") | _duplicates(job))
+        # its C was chosen by the job's own trainer.monitor (han/train_linear.py)
+        rows.append(_row(fitted, label, predictions, "") | {"monitor": _monitor(job)}
+                    | _duplicates(job))
     return pd.DataFrame(rows, columns=RUN_COLUMNS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -311,6 +312,22 @@ def test_the_headline_names_the_reference_han_was_tested_against(sweep: Path) ->
     assert cells[-1].startswith("+0.00 [")
     assert main([str(sweep), "--bootstrap", "2000"]) == 0  # the default reference is flat
     assert (sweep / "headline.md").read_text().splitlines()[0].strip("| ").endswith("han − flat")
+
+
+def test_a_baseline_fitted_beside_a_job_carries_the_monitor_that_chose_its_c(sweep: Path) -> None:
+    # run_baseline_beside picks C with the job's trainer.monitor; the row must say so, or the
+    # best-baseline rule would score it by the default monitor.
+    metrics = json.loads((sweep / "0" / "metrics.json").read_text())
+    metrics["baseline"] = {"model": "tfidf_lr", "seconds": 1.0,
+                           "validation": {"accuracy": 0.9, "macro_f1": 0.8},
+                           "test": {"accuracy": 0.75, "macro_f1": 0.7, "loss": 0.4}}
+    (sweep / "0" / "metrics.json").write_text(json.dumps(metrics))
+    (sweep / "0" / ".hydra" / "config.yaml").write_text("seed: 0\ntrainer:\n  monitor: accuracy\n")
+    shutil.copy(sweep / "0" / "predictions.csv", sweep / "0" / "baseline_predictions.csv")
+    runs, _ = collect_runs(sweep)
+    beside = runs[runs["job"] == "0 (beside)"]
+    assert beside["monitor"].tolist() == ["accuracy"]
+    assert runs.loc[runs["job"] == "1", "monitor"].tolist() == ["macro_f1"]  # no config: default
 
 
 def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: Path) -> None:
