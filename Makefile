@@ -90,12 +90,16 @@ export: setup ## TF SavedModel + vocabulary + tokenizer settings of a run, for s
 evaluate: setup ## Score a saved run on labelled data: RUN=<run dir> DATASET=<name> (its test split; ARGS="split=all") or ARGS="input=<file>"; OUTPUT=<dir>
 	$(PY) -m han.evaluate run_dir=$(RUN) $(if $(DATASET),dataset=$(DATASET)) $(if $(OUTPUT),output=$(OUTPUT)) $(ARGS)
 
+# Test files run TEST_WORKERS at a time (pytest-xdist, a file per worker so a file's trained
+# fixtures are built once); most of a test's time is a subprocess importing TensorFlow.
+TEST_WORKERS ?= 2
+
 test: setup ## Run the default test suite (no slow tests), and ruff
 	$(VENV)/bin/ruff check han experiments tests benchmarks
-	$(VENV)/bin/pytest -q --durations=10
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=10
 
 test-slow: setup ## Run the slow real-data tests (BBC and IMDB runs)
-	$(VENV)/bin/pytest -q -m slow
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadfile -m slow
 
 bench: setup ## Packed HAN vs padded reference on IMDB (ARGS="model=han bench.num_docs=2048")
 	$(PY) -m benchmarks.bench $(ARGS)
