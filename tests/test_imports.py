@@ -28,11 +28,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 ]
 # data and layers are side by side: neither imports the other.
 APART = {("data", "layers"), ("layers", "data")}
-# han/analysis is being split by issue #27 (summary.py <-> word_weights.py, function-local):
-# the one cycle known when this test was written; nothing may add to it.
-KNOWN_CYCLES = [{"han.analysis.summary", "han.analysis.word_weights"}]
-
-
 def _modules() -> dict[str, Path]:
     found = {}
     for path in HAN.rglob("*.py"):
@@ -112,7 +107,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_the_han_modules_import_each_other_without_a_cycle():
-    cycles = [c for c in _cycles(import_graph()) if set(c) not in KNOWN_CYCLES]
+    cycles = _cycles(import_graph())
     assert not cycles, f"import cycles: {cycles}"
 
 

@@ -17,24 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from han.analysis.tables import markdown
+from han.analysis.word_weights import write_outputs
 from han.io import atomic_write_text
 
 RUN_KEYS = ["run", "model", "seed", "code"]
-
-
-def markdown(frame: pd.DataFrame, digits: int = 3) -> str:
-    """A pipe table; floats with `digits` decimals, NaN as an em dash."""
-    def cell(value: object) -> str:
-        if isinstance(value, float | np.floating):
-            if np.isnan(value):
-                return "—"
-            small = value != 0 and abs(value) < 10 ** -digits  # not shown as a misleading 0.000
-            return f"{value:.1e}" if small else f"{value:.{digits}f}"
-        return str(value)
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |",
-             "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
 
 
 def faithfulness_summary(records: pd.DataFrame) -> pd.DataFrame:
@@ -129,8 +116,6 @@ def uniform_table(runs: pd.DataFrame) -> str:
 def rebuild(folder: Path, out: Path | None = None) -> list[Path]:
     """Every table and figure of `folder` from `folder/records/`, written to `out` (default:
     `folder` itself; tests/test_published.py rebuilds into a temporary folder and compares)."""
-    from han.analysis.word_weights import write_outputs
-
     records, written = folder / "records", []
     dest = Path(out) if out is not None else folder
     dest.mkdir(parents=True, exist_ok=True)

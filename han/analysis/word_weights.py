@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from han.analysis.tables import markdown
 from han.io import atomic_write_text
 
 BINS = np.linspace(0.0, 1.0, 21)
@@ -129,8 +130,6 @@ def figure(frame: pd.DataFrame, word: str, path: Path) -> Path:
 
 def write_outputs(frame: pd.DataFrame, out: Path) -> list[Path]:
     """Table (Markdown and CSV) and one figure per word, from the occurrence records."""
-    from han.analysis.summary import markdown
-
     summary = table(frame)
     summary.to_csv(out / "word_attention.csv", index=False, float_format="%.4f")
     atomic_write_text(out / "word_attention.md", markdown(summary))
