@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
 
 from han.data.sources import dataset_files, read_documents
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
+
+
+@functools.cache
+def model_config(name: str) -> dict[str, Any]:
+    """conf/model/<name>.yaml composed as the `model` group (defaults lists resolved)."""
+    with initialize_config_dir(config_dir=str(CONF), version_base=None):
+        cfg = compose(overrides=[f"+model={name}"])
+    return OmegaConf.to_container(cfg.model, resolve=True)
+
+
 CLASSES = ["politics", "sport", "entertainment"]
 # A model small enough that a run over 120 real articles takes seconds.
 SHRINK = [

@@ -10,25 +10,15 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
+from runs import model_config
 
 from han.models import FlatAttentionNetwork, HierarchicalAttentionNetwork, build_model
 from han.paper import build_padded_han
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 VARIANTS = ["han", "han_avg", "han_max", "han_uniform", "flat", "flat_avg"]
 HIERARCHICAL = ["han", "han_avg", "han_max"]
 TINY = {"embedding_dim": 8, "gru_units": 4, "attention_dim": 6}
 VOCAB = 30
-
-
-@functools.cache
-def model_config(name: str) -> dict[str, Any]:
-    """conf/model/<name>.yaml composed as the `model` group (defaults lists resolved)."""
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        cfg = compose(overrides=[f"+model={name}"])
-    return OmegaConf.to_container(cfg.model, resolve=True)
 
 
 def tiny_model(name: str, num_classes: int = 3, **overrides: Any) -> keras.Model:

@@ -5,18 +5,16 @@ read."""
 
 from __future__ import annotations
 
-import functools
 import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
+from runs import model_config
 
 from han.data.chars import ALPHABET, BLANKS, load_chars
 from han.models import build_model
@@ -33,13 +31,6 @@ SMALL = {
     "lstm_grnn": {"embedding_dim": 16, "lstm_units": 8, "gru_units": 8},
 }
 VOCAB = 40
-
-
-@functools.cache
-def model_config(name: str) -> dict[str, Any]:
-    with initialize_config_dir(config_dir=str(CONF), version_base=None):
-        cfg = compose(overrides=[f"+model={name}"])
-    return OmegaConf.to_container(cfg.model, resolve=True)
 
 
 def small_model(name: str) -> keras.Model:
