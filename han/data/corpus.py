@@ -129,11 +129,8 @@ class Corpus:
         """Tokenises a Documents frame (columns id, text, label, source_split, optional group)."""
         chunk = tokenize_texts(documents["text"].tolist(), settings, workers, progress=progress)
         return cls(
-            ids=documents["id"].astype(str).to_numpy(dtype=object),
-            labels=documents["label"].astype(str).to_numpy(dtype=object),
-            source_split=documents["source_split"].astype(str).to_numpy(dtype=object),
-            groups=(documents["group"].astype(str).to_numpy(dtype=object) if "group" in documents
-                    else np.full(len(documents), "", dtype=object)),
+            **{name: np.array(values, dtype=object)
+               for name, values in _document_strings(documents).items()},
             lexicon=np.array(chunk.lexicon, dtype=object),
             tokens=chunk.tokens,
             sentence_lengths=chunk.sentence_lengths,
@@ -142,6 +139,14 @@ class Corpus:
             non_utf8_files=non_utf8_files,
         )
 
+
+def _document_strings(documents: pd.DataFrame) -> dict[str, list[str]]:
+    """A Documents frame's per-document strings as the corpus keeps them (no group column: "")."""
+    groups = documents["group"] if "group" in documents else pd.Series([""] * len(documents))
+    return {"ids": documents["id"].astype(str).tolist(),
+            "labels": documents["label"].astype(str).tolist(),
+            "source_split": documents["source_split"].astype(str).tolist(),
+            "groups": groups.astype(str).tolist()}
 
 
 def write_documents(
@@ -167,12 +172,7 @@ def write_documents(
             sinks["sentence_lengths"].append(chunk.sentence_lengths)
             sinks["doc_sentences"].append(chunk.doc_sentences)
             truncated += chunk.truncated_chars
-        groups = (documents["group"].astype(str).tolist() if "group" in documents
-                  else [""] * len(documents))
-        strings = {"ids": documents["id"].astype(str).tolist(),
-                   "labels": documents["label"].astype(str).tolist(),
-                   "source_split": documents["source_split"].astype(str).tolist(),
-                   "groups": groups, "lexicon": list(merger.lexicon)}
+        strings = _document_strings(documents) | {"lexicon": list(merger.lexicon)}
         corpus_file.write(Path(path), sinks, strings, (truncated, non_utf8_files))
 
 
