@@ -31,8 +31,7 @@ def atomic_open(path: Path | str, mode: str = "w") -> Iterator[IO]:
     """Opens a temporary file beside `path`; renames it onto `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{_HOST}-{os.getpid()}.",
-                               suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_scratch_prefix(path.name), suffix=".tmp")
     try:
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as handle:
@@ -46,10 +45,16 @@ def atomic_open(path: Path | str, mode: str = "w") -> Iterator[IO]:
         raise
 
 
+def _scratch_prefix(name: str) -> str:
+    """The start of every temporary file's name this process writes for `name`: `_TMP` reads
+    the host and process back, so `remove_stale_tmp` knows when its writer is gone."""
+    return f".{name}.{_HOST}-{os.getpid()}."
+
+
 def scratch_name(name: str) -> str:
     """A scratch file's name for `name` that `remove_stale_tmp` removes once its process is
-    gone (the pattern of `atomic_open`'s temporary files)."""
-    return f".{name}.{_HOST}-{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    gone (named as `atomic_open`'s temporary files are)."""
+    return f"{_scratch_prefix(name)}{os.urandom(4).hex()}.tmp"
 
 
 def atomic_write_text(path: Path | str, text: str) -> None:
