@@ -34,7 +34,7 @@ from han.quiet import filter_tf_lines, import_tensorflow, quiet_tensorflow_logs 
 from han.rundir import write_hydra_files  # re-exported
 
 __all__ = [
-    "CONFIG_DIR", "UsageError", "hydra_main", "run_cli", "import_tensorflow", "progress_disable",
+    "CONFIG_DIR", "UsageError", "hydra_main", "register_settings", "run_cli", "import_tensorflow", "progress_disable",
     "filter_tf_lines", "quiet_tensorflow_logs",
     "one_line",
 ]
@@ -160,6 +160,15 @@ def _fail(err: BaseException) -> None:
 
 # ── Hydra entry points ───────────────────────────────────────────────────────────────────────
 
+def register_settings() -> None:
+    """The typed settings in Hydra's ConfigStore, every reader's included; call before
+    composing (`hydra_main` does; han.search and the tests compose themselves)."""
+    import han.data.readers  # noqa: F401 - every reader's settings join the schema
+    from han.schema import register
+
+    register()  # idempotent (han/schema/registry.py)
+
+
 def hydra_main(config_name: str, task: str, error_file: bool = False,
                guard: Callable[..., Any] | None = None) -> Callable:
     """`@hydra.main` with the project's configs, validation and error handling.
@@ -175,10 +184,7 @@ def hydra_main(config_name: str, task: str, error_file: bool = False,
     """
     import hydra
 
-    import han.data.readers  # noqa: F401 - every reader's settings join the schema
-    from han.schema import register
-
-    register()  # the typed settings, before Hydra composes (han/schema/registry.py)
+    register_settings()
 
     def decorate(task_function: Callable[[Any], Any]) -> Callable[..., Any]:
         @functools.wraps(task_function)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from han.cli import CONFIG_DIR, UsageError, entry
+from han.cli import CONFIG_DIR, UsageError, entry, register_settings
 from han.extras import require
 
 log = logging.getLogger("han.search")
@@ -57,10 +57,7 @@ def as_override(value: Any) -> str:
 def compose_search(overrides: Sequence[str]):
     from hydra import compose, initialize_config_dir
 
-    import han.data.readers  # noqa: F401 - every reader's settings join the schema
-    from han.schema import register
-
-    register()  # the typed settings, before Hydra composes (as han.cli.hydra_main)
+    register_settings()  # before composing, as han.cli.hydra_main does
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = compose("train", overrides=list(overrides))
     if "search" not in cfg:

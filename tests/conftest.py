@@ -58,8 +58,7 @@ def mixed_precision():
         keras.mixed_precision.set_global_policy(previous)
 
 
-# The typed settings (han/schema.py) are in Hydra's ConfigStore before any test composes.
-import han.data.readers  # noqa: E402, F401 - every reader's settings join the schema
-from han.schema import register as _register_schemas  # noqa: E402
+# The typed settings (han/schema/) are in Hydra's ConfigStore before any test composes.
+from han.cli import register_settings  # noqa: E402
 
-_register_schemas()
+register_settings()
