@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -79,25 +80,19 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
 
     runtime = runtime_lib.configure(cfg.runtime, int(cfg.seed))  # imports TensorFlow, quietly
     chief = runtime.is_chief
-    fitting = None
-    if chief and cfg.baseline:
-        # Beside word2vec, on the other core: both are deterministic and share nothing, and
-        # gensim's loop and scikit-learn's solver release the GIL (a fixed cost of every run).
-        from concurrent.futures import ThreadPoolExecutor
-
-        fitting = ThreadPoolExecutor(1, thread_name_prefix="baseline")
-        baseline_result = fitting.submit(run_baseline_beside, cfg, data, run_dir)
     from han.embeddings import initial_embedding
 
-    # (V, E) or None (Keras' random init); pretrained vectors: their coverage, recorded here
-    matrix, coverage = initial_embedding(cfg.model, data, int(cfg.seed), int(cfg.workers or 1),
-                                         cfg.paths.cache_dir)
-    if chief:
-        write_data(data, run_dir, **({"embedding_coverage": coverage} if coverage else {}))
-    baseline = None
-    if fitting is not None:
-        baseline = baseline_result.result()  # its exception, if any, is raised here
-        fitting.shutdown()
+    # The baseline fits beside word2vec, on the other core: both are deterministic and share
+    # nothing, and gensim's loop and scikit-learn's solver release the GIL.
+    with ThreadPoolExecutor(1, thread_name_prefix="baseline") as beside:
+        fitting = (beside.submit(run_baseline_beside, cfg, data, run_dir)
+                   if chief and cfg.baseline else None)
+        # (V, E) or None (Keras' random init); pretrained vectors: their coverage, recorded here
+        matrix, coverage = initial_embedding(cfg.model, data, int(cfg.seed),
+                                             int(cfg.workers or 1), cfg.paths.cache_dir)
+        if chief:
+            write_data(data, run_dir, **({"embedding_coverage": coverage} if coverage else {}))
+        baseline = fitting.result() if fitting else None  # its exception, if any, is raised here
     validation = build_inputs(data, cfg, "validation")
 
     # ---- the model, built under the strategy ---------------------------------------------------
