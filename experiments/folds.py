@@ -4,7 +4,7 @@ With `dataset.folds=K`, the K jobs of one (dataset, model, seed) each test a dif
 together they predict every document once. `pool_folds` replaces them by one row per seed whose
 test accuracy and macro-F1 are computed over the pooled predictions (every document once, not
 a mean of fold scores), whose `predictions` is the pooled predictions.csv (so the paired tests of
-`experiments.compare.significance` run over all documents unchanged), and which keeps the fold
+`experiments.paired.significance` run over all documents unchanged), and which keeps the fold
 sd (sd of the per-fold test accuracies) and the number of folds found. A seed with missing
 folds is still pooled over the folds that exist, and flagged.
 """

@@ -7,7 +7,7 @@
 1. the rows grouped as the paper groups them (Zhang et al. 2015, Tang et al. 2015, this paper),
    each with our pooled test accuracy and, where the dataset is one of the paper's, the paper's
    own figure quoted beside it (`PAPER`); rows we do not reproduce say why;
-2. paired tests over the same test documents (`experiments.compare.significance`, i.e.
+2. paired tests over the same test documents (`experiments.paired.significance`, i.e.
    `experiments.stats`), Holm-adjusted together across every test of this section:
    does hierarchy help without attention (a GRNN against the flat model that builds its sentence
    vectors the same way), does attention help within the hierarchy (HN-ATT against HN-AVE,
@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .headline import accuracy_cell, difference
+from .paired import TEST_COLUMNS, best_baselines, significance
 from .stats import holm
 
 # The paper's columns and the dataset configs that are those corpora (docs/PAPER_DATASETS.md).
@@ -73,7 +74,7 @@ ROWS = (
 )
 # Every model= of the table (conf/experiment/table2.yaml sweeps them).
 MODELS = tuple(dict.fromkeys(r.model for r in ROWS if r.model))
-BEST_LINEAR = "best linear"  # the linear row validation picks (compare.best_baselines)
+BEST_LINEAR = "best linear"  # the linear row validation picks (paired.best_baselines)
 # (question, candidate, reference): candidate minus reference, paired over the same documents.
 QUESTIONS = (
     ("hierarchy without attention", "lstm_grnn", "lstm"),
@@ -132,15 +133,11 @@ def shaped(table: pd.DataFrame, dataset: str) -> str:
 
 def best_linear(runs: pd.DataFrame) -> str | None:
     """The linear row validation picks on one dataset's runs (compare's rule), never test."""
-    from .compare import best_baselines  # compare imports this module
-
     return next(iter(best_baselines(runs).values()), None)
 
 
 def tests(runs: pd.DataFrame, n_resamples: int, seed: int) -> tuple[pd.DataFrame, list[str]]:
     """Every question's paired test on every dataset, Holm-adjusted together."""
-    from .compare import TEST_COLUMNS, significance  # compare imports this module
-
     rows, notes = [], []
     for dataset, ds_runs in runs.groupby("dataset", sort=True):
         best = best_linear(ds_runs)
