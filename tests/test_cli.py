@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
-from han.cli import CONFIG_DIR, filter_tf_lines, one_line, progress_disable
+from han.cli import CONFIG_DIR, filter_tf_lines, progress_disable
 from han.config import ConfigError, validate
 from han.data.sources import DataError, decode_text, read_documents
+from han.errors import one_line
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -72,7 +73,7 @@ def test_the_schema_refuses_a_bad_type_or_choice_while_composing():
     # Types and choices are han/schema.py's: Hydra refuses them before any validation runs.
     from hydra.errors import ConfigCompositionException
 
-    from han.cli import one_line
+    from han.errors import one_line
 
     for override, expected in (
         ("trainer.epochs=ten", "trainer.epochs is 'ten'; it must be a whole number"),

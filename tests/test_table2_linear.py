@@ -179,8 +179,8 @@ def test_a_linear_rows_bad_features_classifier_or_sizes_are_refused_before_any_d
     # Choices are han/schema.py's (refused while composing); ranges han/config.py's.
     from hydra.errors import ConfigCompositionException
 
-    from han.cli import one_line
     from han.config import ConfigError, validate
+    from han.errors import one_line
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         for model in MODELS:
