@@ -18,7 +18,9 @@ accuracy. Each size runs two processes, so each peak memory is its own:
 
 A record per size and phase lands in `bench.out` (`job-<phase>-<N>.json`, then `scale-<N>.json`);
 what has a record is skipped, so a long run resumes (`bench.sizes=[...]` picks sizes,
-`bench.phases=[prepare]` one phase, `bench.redo=true` measures again). Each phase records the
+`bench.phases=[prepare]` one phase, `bench.redo=true` measures again). `bench.max_words=N` cuts
+every review to its first N words (give it its own `bench.out`): the same documents, fewer words,
+which separates the memory that grows with documents from the memory that grows with words. Each phase records the
 load average around it (the mean of the 1, 5 and 15 minute figures before and after). The last
 lines are a table of per-document figures, `scale.csv` and `scale.png` in `bench.out`.
 """
@@ -88,13 +90,21 @@ def all_reviews(archive: Path, out: Path, seed: int) -> Path:
     return table
 
 
-def sample(table: Path, size: int) -> Path:
-    path = table.with_name(f"aclImdb-{size}.jsonl")
+def sample(table: Path, size: int, max_words: int | None = None) -> Path:
+    """The table's first `size` reviews; with `max_words`, each cut to its first N words
+    (whitespace-separated), so a second run at the same sizes tells what grows with documents
+    from what grows with words."""
+    suffix = "" if max_words is None else f"-w{max_words}"
+    path = table.with_name(f"aclImdb-{size}{suffix}.jsonl")
     if not path.exists():
         with table.open() as source, atomic_open(path) as handle:
             for count, line in enumerate(source):
                 if count == size:
                     break
+                if max_words is not None:
+                    row = json.loads(line)
+                    row["text"] = " ".join(row["text"].split()[:max_words])
+                    line = json.dumps(row, ensure_ascii=False) + "\n"
                 handle.write(line)
     return path
 
@@ -240,7 +250,7 @@ def main(cfg: DictConfig) -> None:
             records.append(json.loads(record_path.read_text()))
             log.info("size %d: measured before (%s)", size, record_path)
             continue
-        part = sample(table, size)
+        part = sample(table, size, cfg.bench.max_words)
         record = {"size": size}
         for job in ("prepare", "train"):
             done = out / f"job-{job}-{size}.json"
@@ -264,6 +274,7 @@ def main(cfg: DictConfig) -> None:
         from han.provenance import code_version
 
         record["code"] = code_version()
+        record["max_words"] = cfg.bench.max_words
         atomic_write_text(record_path, json.dumps(record, indent=1))
         records.append(record)
     print(json.dumps(OmegaConf.to_container(cfg.bench)))
