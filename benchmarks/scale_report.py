@@ -1,5 +1,7 @@
 """`make bench-scale`'s table and plot: per-document figures of each size's record
-(benchmarks/bench_scale.py), so linear growth shows as a flat line."""
+(benchmarks/bench_scale.py), so linear growth shows as a flat line, and peak memory against
+documents with its least-squares line: a fixed part (imports, the near-duplicate search's
+working arrays, TensorFlow) plus a part per document, which is what extrapolates."""
 
 from __future__ import annotations
 
@@ -25,6 +27,18 @@ def derived(record: dict) -> dict:
     }
 
 
+MEMORY = (("prepare_peak_rss_mb", "prepare"), ("train_peak_rss_mb", "train"))
+
+
+def memory_fit(frame, key: str) -> tuple[float, float]:
+    """Peak RSS (MB) = fixed + per_doc × documents, least squares over the sizes: (fixed MB,
+    KB per document)."""
+    import numpy as np
+
+    slope, intercept = np.polyfit(frame["docs"].to_numpy(float), frame[key].to_numpy(float), 1)
+    return float(intercept), float(slope * 2**10)
+
+
 def report(records: list[dict], out: Path) -> None:
     import pandas as pd
 
@@ -37,12 +51,19 @@ def report(records: list[dict], out: Path) -> None:
              "train_words_per_second", "eval_docs_per_second", "prepare_peak_rss_mb",
              "train_peak_rss_mb"]
     print(frame[shown].to_string(index=False))
+    fits = {key: memory_fit(frame, key) for key, _ in MEMORY} if len(frame) > 1 else {}
+    for key, phase in MEMORY:
+        if key in fits:
+            fixed, per_doc = fits[key]
+            words = float((frame["words"] / frame["docs"]).mean())
+            print(f"peak RSS, {phase}: {fixed:.0f} MB + {per_doc:.2f} KB/doc "
+                  f"({per_doc * 2**10 / words:.1f} B/word at {words:.0f} words/doc)")
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4))
     for column, *_ in PER_DOC:
         axes[0].plot(frame["docs"], frame[column] / frame[column].iloc[0], marker="o",
                      label=column)
@@ -55,6 +76,16 @@ def report(records: list[dict], out: Path) -> None:
     axes[1].set(xscale="log", yscale="log", xlabel="documents", ylabel="docs/s",
                 title="training and evaluation speed")
     axes[1].legend(fontsize=7)
+    for key, phase in MEMORY:
+        line = axes[2].plot(frame["docs"], frame[key], marker="o", ls="", label=f"{phase} peak")
+        if key in fits:
+            fixed, per_doc = fits[key]
+            axes[2].plot(frame["docs"], fixed + per_doc / 2**10 * frame["docs"],
+                         color=line[0].get_color(), lw=0.8,
+                         label=f"{fixed:.0f} MB + {per_doc:.1f} KB/doc")
+    axes[2].set(xlabel="documents", ylabel="peak RSS (MB)", ylim=(0, None),
+                title="peak memory: fixed + per document")
+    axes[2].legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(out / "scale.png", dpi=110)
     print(f"wrote {out / 'scale.csv'} and {out / 'scale.png'}")
