@@ -68,12 +68,12 @@ def run_padded(cfg: DictConfig, model, data, shape: tuple[int, ...]) -> dict:
 
 
 def hierarchical(cfg: DictConfig, result: dict) -> None:
+    bench = cfg.bench
+    data = load(cfg, flat=False)  # imports TensorFlow quietly: Keras only after it
     import keras
 
     from benchmarks.padded_reference import build_padded_han
 
-    bench = cfg.bench
-    data = load(cfg, flat=False)
     grid = (int(bench.grid_sentences), int(bench.grid_words))
     real = float((data.train.padded(np.arange(len(data.train))) != 0).sum())
     result["grid_fill"] = round(real / (len(data.train) * grid[0] * grid[1]), 3)
@@ -106,10 +106,6 @@ def hierarchical(cfg: DictConfig, result: dict) -> None:
 
 def flat(cfg: DictConfig, result: dict) -> None:
     """Our flat model against a tutorial-style padded one, both at N = dataset.max_tokens."""
-    import keras
-
-    from benchmarks.padded_reference import build_padded_flat
-
     model_cfg = cfg.model
     if not is_flat(model_cfg):  # beside a HAN run: conf/model/flat.yaml with the bench's settings
         flat_yaml = OmegaConf.load(CONFIG_DIR / "model" / "flat.yaml")
@@ -118,7 +114,11 @@ def flat(cfg: DictConfig, result: dict) -> None:
             flat_yaml, {k: cfg.model[k] for k in ("embedding_init", "dropout", "word_dropout")})
     flat_cfg = OmegaConf.merge(cfg, {"bench": {"num_docs": int(cfg.bench.flat_docs)}})
     words = int(cfg.dataset.max_tokens)
-    data = load(flat_cfg, flat=True, max_tokens=words)
+    data = load(flat_cfg, flat=True, max_tokens=words)  # TensorFlow quietly, then Keras
+    import keras
+
+    from benchmarks.padded_reference import build_padded_flat
+
     ours = run_ours(flat_cfg, model_cfg, data, str(cfg.bench.variant))
     keras.utils.set_random_seed(int(cfg.seed))
     padded = build_padded_flat(data.vocab_size, len(data.classes), words,

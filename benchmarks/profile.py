@@ -85,14 +85,14 @@ def shares(totals: dict[str, float], extra: dict[str, float]) -> dict[str, float
 
 @hydra_main(config_name="bench", task="train")
 def main(cfg: DictConfig) -> dict:
-    tf = import_tensorflow()  # its CUDA probing filtered on a CPU host, as `make train` does
+    data = load(cfg, flat=False)  # prepares (the tokenizer may fork), then imports TensorFlow
+    tf = import_tensorflow()  # already imported, quietly: its CUDA probing filtered on a CPU host
     import keras
 
     from benchmarks import variants
     from han.models import build_model
 
     set_threads(cfg.bench.threads)
-    data = load(cfg, flat=False)
     train, evaluate = data.sources(cfg, bucket=bool(cfg.bench.bucket))
     keras.utils.set_random_seed(int(cfg.seed))
     model = variants.use(build_model(cfg.model, data.vocab_size, len(data.classes)),
