@@ -20,8 +20,8 @@ A record per size and phase lands in `bench.out` (`job-<phase>-<N>.json`, then `
 what has a record is skipped, so a long run resumes (`bench.sizes=[...]` picks sizes,
 `bench.phases=[prepare]` one phase, `bench.redo=true` measures again). `bench.max_words=N` cuts
 every review to its first N words (give it its own `bench.out`): the same documents, fewer words,
-which separates the memory that grows with documents from the memory that grows with words. Each phase records the
-load average around it (the mean of the 1, 5 and 15 minute figures before and after). The last
+which separates the memory that grows with documents from the memory that grows with words.
+Each phase records the load average around it (the mean of the 1, 5 and 15 minute figures before and after). The last
 lines are a table of per-document figures, `scale.csv` and `scale.png` in `bench.out`.
 """
 

@@ -1,7 +1,8 @@
 """`make bench-scale`'s table and plot: per-document figures of each size's record
 (benchmarks/bench_scale.py), so linear growth shows as a flat line, and peak memory against
 documents with its least-squares line: a fixed part (imports, the near-duplicate search's
-working arrays, TensorFlow) plus a part per document, which is what extrapolates."""
+working arrays, TensorFlow) plus a part per document of this corpus's length. Whether that part
+grows with documents or with words takes a second run on shorter documents (`bench.max_words`)."""
 
 from __future__ import annotations
 
@@ -52,10 +53,10 @@ def report(records: list[dict], out: Path) -> None:
              "train_peak_rss_mb"]
     print(frame[shown].to_string(index=False))
     fits = {key: memory_fit(frame, key) for key, _ in MEMORY} if len(frame) > 1 else {}
+    words = float((frame["words"] / frame["docs"]).mean())
     for key, phase in MEMORY:
         if key in fits:
             fixed, per_doc = fits[key]
-            words = float((frame["words"] / frame["docs"]).mean())
             print(f"peak RSS, {phase}: {fixed:.0f} MB + {per_doc:.2f} KB/doc "
                   f"({per_doc * 2**10 / words:.1f} B/word at {words:.0f} words/doc)")
     import matplotlib
