@@ -19,10 +19,13 @@ code, so the classes are drop-in replacements with the same variables and checkp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import keras
 import tensorflow as tf
+
+from han.schema import typed
 
 
 def _fusable(gradient: Any, variable: Any) -> bool:
@@ -91,3 +94,24 @@ class FusedSGD(keras.optimizers.SGD):
             use_nesterov=bool(self.nesterov),
         )
         return None
+
+
+def make_optimizer(cfg: Mapping):
+    """Adam (default) or SGD with momentum 0.9 (the paper), with optional gradient clipping.
+
+    `trainer` settings in; the classes below (each variable's update one fused kernel) out.
+    """
+    cfg = typed("trainer", cfg)
+    name = str(cfg.optimizer)
+    kwargs = {"learning_rate": float(cfg.learning_rate)}
+    if cfg.clipnorm:
+        kwargs["global_clipnorm"] = float(cfg.clipnorm)
+    if name == "adam":
+        optimizer = FusedAdam(**kwargs)
+    elif name == "sgd":
+        optimizer = FusedSGD(momentum=float(cfg.momentum), **kwargs)
+    else:
+        raise ValueError(f"trainer.optimizer must be adam or sgd, got {name!r}")
+    if keras.mixed_precision.global_policy().name == "mixed_float16":
+        optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
+    return optimizer

@@ -29,7 +29,7 @@ from han.provenance import code_version
 from han.run_files import run_header, write_data, write_predictions
 from han.table2.settings import max_chars, reads_characters
 from han.train_linear import compare_with_baseline, run_baseline_beside, run_linear
-from han.trainer import Trainer, make_optimizer, probabilities
+from han.trainer import Trainer, probabilities
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -98,6 +98,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict:
     # ---- the model, built under the strategy ---------------------------------------------------
     from han.models import build_model
     from han.monitoring import TensorBoardLogger
+    from han.optimizers import make_optimizer
 
     with runtime.strategy.scope():
         model = build_model(cfg.model, len(data.vocabulary), len(data.classes), matrix)

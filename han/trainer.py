@@ -10,57 +10,28 @@ the run (`TrainingDiverged`) before that epoch is saved, so the last good checkp
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from han import faults
+from han.checkpoints import Checkpoints, TrainState
 from han.console import UsageError
 from han.data.pipeline import BatchSource
 from han.evaluation import classification_metrics
-from han.io import atomic_open, atomic_write_text
 from han.runtime import Runtime
-from han.schema import Monitor, better, typed
+from han.schema import Monitor, typed
 
 log = logging.getLogger(__name__)
-STATE_FILE = "state.json"
 # An epoch's mean training loss this many times the first step's is divergence, not noise
 # (cross-entropy starts near ln C and a healthy run only goes down from there).
 DIVERGED = 5.0
 # (tf.distribute.InputContext, first epoch) → the training source of that input pipeline.
 TrainInputs = Callable[[Any, int], BatchSource]
-
-
-@dataclass
-class TrainState:
-    """What a resumed run needs besides the weights; written after the checkpoint it names."""
-
-    next_epoch: int = 0
-    best_epoch: int = -1
-    best_score: float = -np.inf
-    best_loss: float = np.inf  # breaks ties in the monitored score
-    best_weights: str | None = None
-    epochs_without_improvement: int = 0
-    checkpoint: str | None = None
-    train_seconds: float = 0.0
-    train_docs: int = 0
-    history: list[dict] = field(default_factory=list)
-    stopped_early: bool = False
-    start_loss: float | None = None  # the run's first step's loss: the health reference
-
-    def improves(self, score: float, loss: float) -> bool:
-        """Whether an epoch beats the best so far: a higher score, or the same and a lower loss.
-
-        Ties are common on small validation sets (macro-F1 saturates at 1.0 on 132 news
-        articles); taking the first tied epoch picks an under-trained model and stops too early.
-        """
-        return better(score, loss, self.best_score, self.best_loss)
 
 
 class TrainingDiverged(UsageError):
@@ -74,31 +45,6 @@ def _diverged(where: str, loss: float, state: TrainState, cfg: Mapping, kept: st
         f"trainer.learning_rate (now {cfg['learning_rate']}) or set trainer.clipnorm "
         f"(now {cfg['clipnorm']}), in a new run directory or with restart=true"
     )
-
-
-def make_optimizer(cfg: Mapping):
-    """Adam (default) or SGD with momentum 0.9 (the paper), with optional gradient clipping.
-
-    Keras' optimizers with each variable's update fused into one kernel (han/optimizers.py).
-    """
-    import keras
-
-    from han.optimizers import FusedAdam, FusedSGD
-
-    cfg = typed("trainer", cfg)
-    name = str(cfg.optimizer)
-    kwargs = {"learning_rate": float(cfg.learning_rate)}
-    if cfg.clipnorm:
-        kwargs["global_clipnorm"] = float(cfg.clipnorm)
-    if name == "adam":
-        optimizer = FusedAdam(**kwargs)
-    elif name == "sgd":
-        optimizer = FusedSGD(momentum=float(cfg.momentum), **kwargs)
-    else:
-        raise ValueError(f"trainer.optimizer must be adam or sgd, got {name!r}")
-    if keras.mixed_precision.global_policy().name == "mixed_float16":
-        optimizer = keras.mixed_precision.LossScaleOptimizer(optimizer)
-    return optimizer
 
 
 def probabilities(model, source: BatchSource) -> tuple[np.ndarray, np.ndarray]:
@@ -135,63 +81,17 @@ class Trainer:
         self.run_dir = Path(run_dir)
         # Non-chief workers write their copies where nobody reads them.
         sub = "checkpoints" if runtime.is_chief else f"checkpoints-worker{runtime.worker_index}"
-        self.checkpoint_dir = self.run_dir / sub
-        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        self.checkpoints = Checkpoints(
+            self.run_dir / sub, lambda: list(model.variables) + list(optimizer.variables)
+        )
         self.monitor = Monitor(self.cfg.monitor)
         self.callbacks: tuple[Callable[[int, dict], None], ...] = tuple(callbacks)
         self._step = None
 
-    # ---- checkpoints -------------------------------------------------------------------
-    def _variables(self) -> list:
-        return list(self.model.variables) + list(self.optimizer.variables)
-
-    def _save_variables(self, name: str) -> str:
-        with atomic_open(self.checkpoint_dir / name, "wb") as handle:
-            np.savez(handle, *[np.asarray(v.numpy()) for v in self._variables()])
-        return name
-
-    def _load_variables(self, name: str) -> None:
-        with np.load(self.checkpoint_dir / name) as data:
-            values = [data[f"arr_{i}"] for i in range(len(data.files))]
-        variables = self._variables()
-        if len(values) != len(variables):
-            raise RuntimeError(
-                f"checkpoint {self.checkpoint_dir / name} holds {len(values)} arrays but the model "
-                f"and optimizer have {len(variables)}: it belongs to another configuration. "
-                f"Start a new run directory or delete {self.checkpoint_dir}."
-            )
-        for variable, value in zip(variables, values, strict=True):
-            variable.assign(value)
-
-    def _save_state(self, state: TrainState) -> None:
-        atomic_write_text(self.checkpoint_dir / STATE_FILE, json.dumps(asdict(state), indent=1))
-
-    def restore(self) -> TrainState:
-        """The state of the last completed epoch, or a fresh one."""
-        path = self.checkpoint_dir / STATE_FILE
-        if not path.exists():
-            return TrainState()
-        state = TrainState(**json.loads(path.read_text()))
-        if state.checkpoint:
-            self._load_variables(state.checkpoint)
-        log.info("resuming after epoch %d (best epoch %d)", state.next_epoch, state.best_epoch)
-        return state
-
-    def _prune(self, state: TrainState) -> None:
-        keep = {state.checkpoint, state.best_weights, STATE_FILE}
-        for path in self.checkpoint_dir.glob("*.npz"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
-
-    def _kept(self, state: TrainState) -> str:
-        if not state.checkpoint:
-            return "no epoch completed, so there is no checkpoint to keep"
-        return (f"the last good checkpoint (epoch {state.next_epoch}) is kept in "
-                f"{self.checkpoint_dir}")
-
     def load_best(self, state: TrainState) -> None:
+        """The best epoch's weights into the model (the last epoch's stay if none was best)."""
         if state.best_weights:
-            self._load_variables(state.best_weights)
+            self.checkpoints.load(state.best_weights)
 
     # ---- one step ----------------------------------------------------------------------
     def _build_step(self, element_spec):
@@ -241,7 +141,7 @@ class Trainer:
         pipeline (`han.train.build_inputs`): the strategy calls it once per pipeline.
         """
         strategy = self.runtime.strategy
-        state = self.restore()
+        state = self.checkpoints.restore()
         epochs = int(self.cfg.epochs)
         patience = int(self.cfg.patience)
         built: list[BatchSource] = []
@@ -265,7 +165,7 @@ class Trainer:
                 batch_loss = float(loss) / max(float(count), 1.0)
                 if not np.isfinite(batch_loss):
                     raise _diverged(f"in epoch {epoch + 1}, step {bar.n + 1}", batch_loss, state,
-                                    self.cfg, self._kept(state))
+                                    self.cfg, self.checkpoints.kept(state))
                 if state.start_loss is None:
                     state.start_loss = batch_loss
                 loss_sum += float(loss)
@@ -297,21 +197,20 @@ class Trainer:
             )
             if state.start_loss and logs["loss"] > DIVERGED * state.start_loss:
                 raise _diverged(f"in epoch {epoch + 1}", logs["loss"], state, self.cfg,
-                                self._kept(state))
+                                self.checkpoints.kept(state))
             score = self.monitor.score(val)
             state.history.append(logs)
             state.next_epoch = epoch + 1
             if state.improves(score, val["loss"]):
                 state.best_score, state.best_epoch = float(score), epoch + 1
                 state.best_loss = float(val["loss"])
-                state.best_weights = self._save_variables(f"best-epoch{epoch + 1}.npz")
+                state.best_weights = self.checkpoints.save(f"best-epoch{epoch + 1}.npz")
                 state.epochs_without_improvement = 0
             else:
                 state.epochs_without_improvement += 1
-            state.checkpoint = self._save_variables(f"epoch{epoch + 1}.npz")
+            state.checkpoint = self.checkpoints.save(f"epoch{epoch + 1}.npz")
             state.stopped_early = bool(patience) and state.epochs_without_improvement >= patience
-            self._save_state(state)  # last: a kill before this resumes from the previous epoch
-            self._prune(state)
+            self.checkpoints.commit(state)  # last: a kill before this resumes from the previous epoch
             faults.point("epoch-end")
             for callback in self.callbacks:
                 callback(epoch + 1, logs)

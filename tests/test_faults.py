@@ -230,8 +230,9 @@ def test_divergence_after_a_good_epoch_keeps_that_epochs_checkpoint(tmp_path, bb
     from han import runtime as runtime_lib
     from han.data.prepare import prepare
     from han.models import build_model
+    from han.optimizers import make_optimizer
     from han.train import build_inputs
-    from han.trainer import Trainer, TrainingDiverged, make_optimizer
+    from han.trainer import Trainer, TrainingDiverged
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         cfg = compose("train", ["dataset=csv", f"dataset.train_path={bbc_csv}",

@@ -13,6 +13,7 @@ HAN = Path(__file__).resolve().parents[1] / "han"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("han", "han.io", "han.faults", "han.quiet", "han.console", "han.provenance",
               "han.schema", "han.schema.*", "han.settings", "han.evaluation", "han.optimizers", "han.extras",
+              "han.checkpoints",
               "han.runconfig", "han._version", "han.report_style")),
     ("data", ("han.data", "han.data.*")),
     ("layers", ("han.layers", "han.layers.*")),

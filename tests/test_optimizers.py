@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from han.optimizers import FusedAdam, FusedSGD
-from han.trainer import make_optimizer
+from han.optimizers import FusedAdam, FusedSGD, make_optimizer
 
 
 def _train(optimizer: keras.optimizers.Optimizer, ids: list[np.ndarray], dense: bool) -> list:

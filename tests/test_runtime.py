@@ -11,7 +11,7 @@ import tensorflow as tf
 from runs import train_command
 
 from han import runtime as runtime_lib
-from han.trainer import make_optimizer
+from han.optimizers import make_optimizer
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 from runs import SHRINK, train_command
 
+from han.checkpoints import TrainState
 from han.schema import DatasetSettings
-from han.trainer import TrainState
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -44,7 +44,7 @@ def metrics_numbers(run_dir: Path) -> dict:
 @pytest.mark.parametrize("dataset", ["news", "imdb", "csv"])
 def test_every_config_composes_and_builds(dataset):
     from han.models import build_model
-    from han.trainer import make_optimizer
+    from han.optimizers import make_optimizer
 
     with initialize_config_dir(str(CONF), version_base="1.3"):
         for model in ["han", "han_avg", "han_max", "flat", "flat_avg"]:
