@@ -2,11 +2,13 @@
 significance tests and a plot.
 
 Usage: ``python -m experiments.compare SOURCE [SOURCE ...] [--reference flat] [--candidate han]
-[--bootstrap 10000] [--seed 0] [--out DIR] [--publish DIR --title T --command C ...]``.
+[--bootstrap 10000] [--seed 0] [--dataset NAME ...] [--out DIR] [--publish DIR --title T
+--command C ...]``.
 A SOURCE is a sweep directory (job directories with metrics.json) or a records directory
 (``jobs.csv``, ``predictions.csv.gz``: ``experiments.records``); several sources form one table.
 Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out`` (default: the
-first source). ``--publish DIR`` writes the records and the table into DIR (docs/results/...);
+first source). ``--dataset NAME`` keeps one dataset's jobs of sources that hold several (a
+published table reusing another table's rows for one of its datasets). ``--publish DIR`` writes the records and the table into DIR (docs/results/...);
 ``python -m experiments.compare DIR`` then rebuilds the same table from the records alone.
 
 The steps, one module each: ``runs`` reads a sweep (``records`` the committed records);
@@ -61,6 +63,26 @@ def load(sources: Sequence[Path]) -> tuple[pd.DataFrame, list[FailedJob], dict]:
         failed += more
     runs = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     return runs, failed, meta
+
+
+def keep_datasets(runs: pd.DataFrame, failed: list[FailedJob], names: Sequence[str]
+                  ) -> tuple[pd.DataFrame, list[FailedJob]]:
+    """Only the jobs of the datasets `names` (the `dataset` of metrics.json, e.g. reuters_r8).
+
+    A failed job wrote no metrics, so it is kept unless its `dataset=` override differs from
+    every kept job's. Names no source holds are an error: a typo would publish an empty table.
+    """
+    have = set(runs["dataset"])
+    missing = [n for n in names if n not in have]
+    if missing:
+        raise ValueError(f"--dataset {', '.join(missing)}: no job of the sources has it "
+                         f"(they hold {', '.join(sorted(have))}); give one of those")
+    runs = runs[runs["dataset"].isin(names)].reset_index(drop=True)
+    chosen = {o for text in runs["overrides"].fillna("").astype(str)
+              for o in text.split() if o.startswith("dataset=")}
+    kept = [f for f in failed
+            if not any(o.startswith("dataset=") and o not in chosen for o in f.overrides)]
+    return runs, kept
 
 
 def build(runs_all: pd.DataFrame, failed: list[FailedJob], meta: dict,
@@ -154,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --publish: a command that produced the sweep (repeatable)")
     parser.add_argument("--table2", action="store_true",
                         help="add the Table 2 section (automatic for experiment=table2 sweeps)")
+    parser.add_argument("--dataset", action="append", default=None, metavar="NAME",
+                        help="keep only this dataset's jobs (repeatable; as metrics.json names it)")
     args = parser.parse_args(argv)
     for source in args.sources:
         if not source.is_dir():
@@ -161,6 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     runs_all, failed, meta = load(args.sources)
+    if args.dataset:
+        try:
+            runs_all, failed = keep_datasets(runs_all, failed, args.dataset)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if args.publish is not None:  # the records first: the table below is rebuilt from them
         meta = {"title": args.title or args.publish.name, "commands": args.command,
                 "bootstrap": args.bootstrap, "seed": args.seed, "reference": args.reference}

@@ -157,3 +157,21 @@ def test_a_published_table2_rebuilds_from_its_records_alone(tmp_path):
     (published / "table2.md").unlink()
     assert main([str(published)]) == 0  # the records keep the jobs' overrides: still Table 2
     assert (published / "table2.md").read_text() == first
+
+
+def test_dataset_keeps_one_datasets_rows_of_a_source_that_holds_several(tmp_path, capsys):
+    """A Table 2 reusing rows of a multi-dataset table publishes that dataset's jobs alone, and
+    a dataset no source holds is refused in one line naming the ones it does hold."""
+    both = tmp_path / "both"
+    sweep_of(both / "a", "news5")
+    sweep_of(both / "b", "yelp13")
+    published = tmp_path / "table2_news5"
+    args = [str(both / "a"), str(both / "b"), "--bootstrap", "200"]
+    assert main([*args, "--dataset", "news5", "--publish", str(published)]) == 0
+    jobs = pd.read_csv(published / "jobs.csv")
+    assert set(jobs["dataset"]) == {"news5"} and len(jobs) == 2 * len(MODELS)
+    assert "### yelp13" not in (published / "table2.md").read_text()
+    capsys.readouterr()
+    assert main([*args, "--dataset", "news"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--dataset news" in err and "news5, yelp13" in err
