@@ -8,8 +8,9 @@ A SOURCE is a sweep directory (job directories with metrics.json) or a records d
 (``jobs.csv``, ``predictions.csv.gz``: ``experiments.records``); several sources form one table.
 Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out`` (default: the
 first source). ``--dataset NAME`` keeps one dataset's jobs of sources that hold several (a
-published table reusing another table's rows for one of its datasets). ``--publish DIR`` writes the records and the table into DIR (docs/results/...);
-``python -m experiments.compare DIR`` then rebuilds the same table from the records alone.
+published table reusing another table's rows for one of its datasets). ``--publish DIR`` writes
+the records and the table into DIR (docs/results/...); ``python -m experiments.compare DIR``
+then rebuilds the same table from the records alone.
 
 The steps, one module each: ``runs`` reads a sweep (``records`` the committed records);
 ``levers`` keeps one job per model, seed and fold, chosen on validation; ``folds`` pools a

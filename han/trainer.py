@@ -210,7 +210,8 @@ class Trainer:
                 state.epochs_without_improvement += 1
             state.checkpoint = self.checkpoints.save(f"epoch{epoch + 1}.npz")
             state.stopped_early = bool(patience) and state.epochs_without_improvement >= patience
-            self.checkpoints.commit(state)  # last: a kill before this resumes from the previous epoch
+            # Last: a kill before this resumes from the previous epoch.
+            self.checkpoints.commit(state)
             faults.point("epoch-end")
             for callback in self.callbacks:
                 callback(epoch + 1, logs)

@@ -204,4 +204,5 @@ def test_our_ranking_sits_beside_the_papers_on_the_same_column_with_kendalls_tau
     head, rows = _ranking(_section((news / "comparison.md").read_text()))
     assert "paper's on Yelp'15 (the paper's column where every row has a figure)" in head
     assert set(rows) == set(MODELS) - {"flat"}
-    assert rows["tfidf_lr"] == (5, 5, 0) and rows["lstm"] == (6, 6, 0) and rows["svm_unigram"] == (3, 4, 1)
+    assert rows["tfidf_lr"] == (5, 5, 0) and rows["lstm"] == (6, 6, 0)
+    assert rows["svm_unigram"] == (3, 4, 1)
