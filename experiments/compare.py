@@ -200,6 +200,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = args.publish
     else:
         out = args.out or args.sources[0]
+        if (args.out is None and records.is_records(out)
+                and (len(args.sources) > 1 or args.dataset)):
+            # A published table is rebuilt from its records alone; any other table written
+            # there would replace it silently (and test_published would then fail).
+            print(f"error: {out} holds a published table's records; a table built from more "
+                  "sources or --dataset would overwrite it: give --out DIR or --publish DIR",
+                  file=sys.stderr)
+            return 2
     if meta:  # a published table is rebuilt with the settings it was published with
         args.bootstrap, args.seed = int(meta["bootstrap"]), int(meta["seed"])
         args.reference = meta["reference"]

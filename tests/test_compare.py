@@ -351,3 +351,22 @@ def test_a_sweep_without_baseline_jobs_uses_the_baseline_each_run_fitted(sweep: 
     assert table.loc["tfidf_lr", "n_runs"] == 2
     # han (2 and 4 wrong among the baseline's 10): +8/40 and +6/40.
     assert table.loc["han", "bl_delta_accuracy"] == pytest.approx((8 + 6) / (2 * N_DOCS))
+
+
+def test_a_published_table_is_never_overwritten_by_a_table_of_more_sources(
+        sweep: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Reusing a published table's rows beside new sweeps must not write the new table over the
+    published one (its rebuild would no longer match): refused in one line naming the fix."""
+    published = tmp_path / "docs" / "results" / "demo"
+    assert main([str(sweep), "--bootstrap", "200", "--publish", str(published)]) == 0
+    before = {p.name: p.read_bytes() for p in published.iterdir()}
+    capsys.readouterr()
+    for extra in ([str(sweep)], ["--dataset", "news"]):
+        assert main([str(published), *extra, "--bootstrap", "200"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and str(published) in err and "--out DIR" in err
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == before
+    elsewhere = tmp_path / "preview"
+    assert main([str(published), str(sweep), "--bootstrap", "200", "--out", str(elsewhere)]) == 0
+    assert (elsewhere / "comparison.md").is_file()
+    assert {p.name: p.read_bytes() for p in published.iterdir()} == before
