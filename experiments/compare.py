@@ -7,7 +7,8 @@ Usage: ``python -m experiments.compare SOURCE [SOURCE ...] [--reference flat] [-
 A SOURCE is a sweep directory (job directories with metrics.json) or a records directory
 (``jobs.csv``, ``predictions.csv.gz``: ``experiments.records``); several sources form one table.
 Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out`` (default: the
-first source). ``--dataset NAME`` keeps one dataset's jobs of sources that hold several (a
+first source; never a published table's records unless it alone is rebuilt), and for Table 2
+``table2.md`` with its paired tests alone in ``table2_tests.md``. ``--dataset NAME`` keeps one dataset's jobs of sources that hold several (a
 published table reusing another table's rows for one of its datasets). ``--publish DIR`` writes
 the records and the table into DIR (docs/results/...); ``python -m experiments.compare DIR``
 then rebuilds the same table from the records alone.
@@ -220,7 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         at = md.index("## All models")
         md = md[:at] + shaped + md[at:]
         (out / "table2.md").write_text("\n".join(shaped))
-        written.append(out / "table2.md")
+        # The paired tests alone: what docs/RESULTS.md includes beside its reading.
+        tests_md = shaped[shaped.index(table2.TESTS_HEADING):]
+        (out / "table2_tests.md").write_text("\n".join(tests_md))
+        written += [out / "table2.md", out / "table2_tests.md"]
     if not table.empty:
         plot(table, out / "comparison.png", runs)
         source = args.publish or args.sources[0]

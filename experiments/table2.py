@@ -76,6 +76,9 @@ ROWS = (
 )
 # Every model= of the table (conf/experiment/table2.yaml sweeps them).
 MODELS = tuple(dict.fromkeys(r.model for r in ROWS if r.model))
+# Opens the paired tests' part of the section, which compare also writes alone (table2_tests.md)
+# for docs/RESULTS.md to include.
+TESTS_HEADING = "### Does hierarchy help, does attention help?"
 BEST_LINEAR = "best linear"  # the linear row validation picks (paired.best_baselines)
 # (question, candidate, reference): candidate minus reference, paired over the same documents.
 QUESTIONS = (
@@ -217,7 +220,7 @@ def section(table: pd.DataFrame, runs: pd.DataFrame, n_resamples: int, seed: int
         ranked = ranking(table, dataset)
         md += [*ranked, ""] if ranked else []
     frame, notes = tests(runs, n_resamples, seed)
-    md += ["### Does hierarchy help, does attention help?", "",
+    md += [TESTS_HEADING, "",
            "Candidate minus reference, paired over the same test documents: Δ accuracy "
            "[95% bootstrap CI], two-sided paired permutation p, and p Holm-adjusted over every "
            "test of this section. Best linear row: picked on mean validation score "

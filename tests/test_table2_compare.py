@@ -158,6 +158,10 @@ def test_a_published_table2_rebuilds_from_its_records_alone(tmp_path):
     (published / "table2.md").unlink()
     assert main([str(published)]) == 0  # the records keep the jobs' overrides: still Table 2
     assert (published / "table2.md").read_text() == first
+    # The paired tests alone (what docs/RESULTS.md includes) are the section's last part.
+    tests_md = (published / "table2_tests.md").read_text()
+    assert tests_md.startswith(table2.TESTS_HEADING) and first.endswith(tests_md)
+    assert "| yelp13 | hierarchy without attention | lstm_grnn | lstm |" in tests_md
 
 
 def test_dataset_keeps_one_datasets_rows_of_a_source_that_holds_several(tmp_path, capsys):
