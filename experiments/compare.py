@@ -8,8 +8,9 @@ A SOURCE is a sweep directory (job directories with metrics.json) or a records d
 (``jobs.csv``, ``predictions.csv.gz``: ``experiments.records``); several sources form one table.
 Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out`` (default: the
 first source; never a published table's records unless it alone is rebuilt), and for Table 2
-``table2.md`` with its paired tests alone in ``table2_tests.md``. ``--dataset NAME`` keeps one dataset's jobs of sources that hold several (a
-published table reusing another table's rows for one of its datasets). ``--publish DIR`` writes
+``table2.md`` with its paired tests alone in ``table2_tests.md``. ``--dataset NAME`` keeps one
+dataset's jobs of sources that hold several (a published table reusing another table's rows for
+one of its datasets). ``--publish DIR`` writes
 the records and the table into DIR (docs/results/...); ``python -m experiments.compare DIR``
 then rebuilds the same table from the records alone.
 
