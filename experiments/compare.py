@@ -10,9 +10,9 @@ Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png`` into ``--out
 first source; never a published table's records unless it alone is rebuilt), and for Table 2
 ``table2.md`` with its paired tests alone in ``table2_tests.md``. ``--dataset NAME`` keeps one
 dataset's jobs of sources that hold several (a published table reusing another table's rows for
-one of its datasets). ``--publish DIR`` writes
-the records and the table into DIR (docs/results/...); ``python -m experiments.compare DIR``
-then rebuilds the same table from the records alone.
+one of its datasets). ``--publish DIR`` writes the records and the table into DIR
+(docs/results/...); ``python -m experiments.compare DIR`` then rebuilds the same table from the
+records alone.
 
 The steps, one module each: ``runs`` reads a sweep (``records`` the committed records);
 ``levers`` keeps one job per model, seed and fold, chosen on validation; ``folds`` pools a
@@ -187,6 +187,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {source} is not a directory (give a sweep or records directory)",
                   file=sys.stderr)
             return 2
+    first = args.sources[0]
+    if (args.out is None and args.publish is None and records.is_records(first)
+            and (len(args.sources) > 1 or args.dataset)):
+        # Checked before any reading: a published table is rebuilt from its records alone, and
+        # any other table written there would replace it silently.
+        print(f"error: {first} holds a published table's records; a table built from more "
+              "sources or --dataset would overwrite it: give --out DIR or --publish DIR",
+              file=sys.stderr)
+        return 2
     runs_all, failed, meta = load(args.sources)
     if args.dataset:
         try:
@@ -202,14 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = args.publish
     else:
         out = args.out or args.sources[0]
-        if (args.out is None and records.is_records(out)
-                and (len(args.sources) > 1 or args.dataset)):
-            # A published table is rebuilt from its records alone; any other table written
-            # there would replace it silently (and test_published would then fail).
-            print(f"error: {out} holds a published table's records; a table built from more "
-                  "sources or --dataset would overwrite it: give --out DIR or --publish DIR",
-                  file=sys.stderr)
-            return 2
     if meta:  # a published table is rebuilt with the settings it was published with
         args.bootstrap, args.seed = int(meta["bootstrap"]), int(meta["seed"])
         args.reference = meta["reference"]
